@@ -1,0 +1,32 @@
+{#- How the views are kept equal to a full refresh: each run recomputes every sender of every affected user
+    (stg_sender_ids) and replaces all of their rows: delete them (pre-hook), then insert the recomputed rows.
+    Rows of renumbered sessions or of a user id that changed cannot survive as orphans. -#}
+
+{% macro rss_incremental_strategy() -%}
+  {{ return(adapter.dispatch('rss_incremental_strategy', 'rasa_semantic_schema')()) }}
+{%- endmacro %}
+
+{% macro default__rss_incremental_strategy() -%}
+  {{ return('append') }}
+{%- endmacro %}
+
+{% macro bigquery__rss_incremental_strategy() -%}
+  {#- BigQuery: a merge without unique key inserts every row, like append elsewhere -#}
+  {{ return('merge') }}
+{%- endmacro %}
+
+{% macro rss_delete_affected(key='sender_id') -%}
+  {#- pre-hook of every view: on an incremental run, remove the rows this run recomputes -#}
+  {%- if is_incremental() -%}
+    {%- set affected = ref('stg_sender_ids') -%}
+    {%- if key == 'user_id' -%}
+      delete from {{ this }} where user_id in (
+        select user_id from {{ affected }}
+        union all
+        select previous_user_id from {{ affected }} where previous_user_id is not null
+      )
+    {%- else -%}
+      delete from {{ this }} where {{ key }} in (select {{ key }} from {{ affected }})
+    {%- endif -%}
+  {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,115 @@
+{#-
+  Count metrics and story intents, from vars and from seeds.
+
+  `count_metrics` accepts two forms, which may be mixed:
+    1.x form:      - intents_frustrated: [react_frustrated]     (kind from the name prefix: intent… / action…)
+    explicit form: - {name: handoffs, kind: action, values: [action_human_handoff]}
+  kinds: intent (a user message's intent), action (an action event), utterance (a bot message's response name).
+  Seeds listed in var `count_metrics_seeds` (columns metric_name, kind, value) add metrics or values.
+-#}
+
+{% macro rss_metric_kinds() -%}
+  {{ return({'intent': 'user', 'action': 'action', 'utterance': 'bot'}) }}
+{%- endmacro %}
+
+{% macro rss_seed_rows(seed_names, columns) -%}
+  {#- rows of the seeds named, read at execution time; a seed that was not built yet counts as empty -#}
+  {%- set rows = [] -%}
+  {%- if execute -%}
+    {%- for seed_name in seed_names -%}
+      {%- set relation = rasa_semantic_schema.rss_node_relation(seed_name) -%}
+      {%- if relation is not none -%}
+        {%- set result = run_query('select ' ~ columns | join(', ') ~ ' from ' ~ relation) -%}
+        {%- for row in result.rows -%}{%- do rows.append(row) -%}{%- endfor -%}
+      {%- endif -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {{ return(rows) }}
+{%- endmacro %}
+
+{% macro rss_count_metrics() -%}
+  {%- set kinds = rasa_semantic_schema.rss_metric_kinds() -%}
+  {%- set metrics = [] -%}
+  {%- set by_name = {} -%}
+  {%- set entries = [] -%}
+  {%- for item in (var('count_metrics', []) or []) -%}
+    {%- if item is mapping and 'name' in item -%}
+      {%- do entries.append({'name': item['name'], 'kind': item.get('kind'), 'values': item.get('values', []), 'source': 'var count_metrics'}) -%}
+    {%- elif item is mapping -%}
+      {%- for name, values in item.items() -%}
+        {%- set n = name | string | lower -%}
+        {%- set kind = 'intent' if n.startswith('intent') else ('action' if n.startswith('action') else none) -%}
+        {%- if kind is none -%}
+          {{ exceptions.raise_compiler_error("rasa_semantic_schema: var 'count_metrics': metric '" ~ name ~ "' uses the 1.x form, whose kind comes from the name prefix, but the name starts with neither 'intent' nor 'action'. Rename it or use the explicit form {name: " ~ name ~ ", kind: intent|action|utterance, values: [...]}") }}
+        {%- endif -%}
+        {%- do entries.append({'name': name, 'kind': kind, 'values': values, 'source': 'var count_metrics'}) -%}
+      {%- endfor -%}
+    {%- else -%}
+      {{ exceptions.raise_compiler_error("rasa_semantic_schema: var 'count_metrics' must be a list of {metric_name: [values]} maps or {name, kind, values} maps, got: " ~ item) }}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- for row in rasa_semantic_schema.rss_seed_rows(var('count_metrics_seeds', ['rasa_count_metrics']), ['metric_name', 'kind', 'value']) -%}
+    {%- do entries.append({'name': row[0], 'kind': row[1], 'values': [row[2]], 'source': 'seed'}) -%}
+  {%- endfor -%}
+  {%- for e in entries -%}
+    {%- set name = rasa_semantic_schema.rss_validate_identifier(e['name'] | string | trim, 'count_metrics (metric name)') | lower -%}
+    {%- set kind = (e['kind'] or '') | string | trim | lower -%}
+    {%- if kind not in kinds -%}
+      {{ exceptions.raise_compiler_error("rasa_semantic_schema: metric '" ~ name ~ "' (" ~ e['source'] ~ ") has kind '" ~ kind ~ "'; the kind must be one of intent, action, utterance") }}
+    {%- endif -%}
+    {%- set values = e['values'] if (e['values'] is iterable and e['values'] is not string) else [e['values']] -%}
+    {%- if name in by_name -%}
+      {%- if by_name[name]['kind'] != kind -%}
+        {{ exceptions.raise_compiler_error("rasa_semantic_schema: metric '" ~ name ~ "' is defined with two kinds: " ~ by_name[name]['kind'] ~ " and " ~ kind) }}
+      {%- endif -%}
+      {%- for v in values -%}{%- if v is not none and (v | string) not in by_name[name]['values'] -%}{%- do by_name[name]['values'].append(v | string) -%}{%- endif -%}{%- endfor -%}
+    {%- else -%}
+      {%- set metric = {'name': name, 'kind': kind, 'event': kinds[kind], 'values': []} -%}
+      {%- for v in values -%}{%- if v is not none and (v | string) not in metric['values'] -%}{%- do metric['values'].append(v | string) -%}{%- endif -%}{%- endfor -%}
+      {%- do by_name.update({name: metric}) -%}
+      {%- do metrics.append(metric) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(metrics) }}
+{%- endmacro %}
+
+{% macro rss_story_intents() -%}
+  {%- set intents = [] -%}
+  {%- set configured = var('story_intents', []) or [] -%}
+  {%- if configured is string -%}{%- set configured = configured.split(',') -%}{%- endif -%}
+  {%- for i in configured -%}
+    {%- if (i | string | trim) not in intents -%}{%- do intents.append(i | string | trim) -%}{%- endif -%}
+  {%- endfor -%}
+  {%- for row in rasa_semantic_schema.rss_seed_rows(var('story_intents_seeds', ['rasa_story_intents']), ['intent']) -%}
+    {%- if row[0] is not none and (row[0] | string | trim) not in intents -%}{%- do intents.append(row[0] | string | trim) -%}{%- endif -%}
+  {%- endfor -%}
+  {{ return(intents) }}
+{%- endmacro %}
+
+{% macro rss_metric_count_columns(alias) -%}
+  {#- one `{metric}_count` column per metric, counting the interaction's matching events; each preceded by a comma -#}
+  {%- for m in rasa_semantic_schema.rss_count_metrics() %}
+    , sum(case when {{ alias }}.event = '{{ m.event }}' and {{ alias }}.value in ({{ rasa_semantic_schema.rss_literal_list(m['values']) if m['values'] else 'null' }}) then 1 else 0 end) as {{ m.name }}_count
+  {%- endfor -%}
+{%- endmacro %}
+
+{% macro rss_metric_sum_columns(alias) -%}
+  {%- for m in rasa_semantic_schema.rss_count_metrics() %}
+    , sum({{ alias }}.{{ m.name }}_count) as {{ m.name }}_count
+  {%- endfor -%}
+{%- endmacro %}
+
+{% macro rss_metric_session_id_columns(alias) -%}
+  {%- for m in rasa_semantic_schema.rss_count_metrics() %}
+    , case when {{ alias }}.{{ m.name }}_count > 0 then {{ alias }}.session_id end as {{ m.name }}_session_id
+  {%- endfor -%}
+{%- endmacro %}
+
+{% macro rss_metric_depends_on() -%}
+  {#- makes every model that reads metric or story-intent seeds run after them -#}
+  {%- set lines = [] -%}
+  {%- for s in (var('count_metrics_seeds', ['rasa_count_metrics']) + var('story_intents_seeds', ['rasa_story_intents'])) -%}
+    {%- do lines.append('-- depends_on: ' ~ ref(s)) -%}
+  {%- endfor -%}
+  {{ return(lines | join('\n') ~ '\n') }}
+{%- endmacro %}
