@@ -11,7 +11,12 @@
 {%- endmacro %}
 
 {% macro rss_required_event_tables() -%}
-  {{ return(['event_user', 'event_bot', 'event_action', 'event_slot']) }}
+  {#- the event tables the prerequisite gate requires; every other event table may be missing (as if empty) -#}
+  {{ return(['event_user', 'event_action']) }}
+{%- endmacro %}
+
+{% macro rss_event_tables() -%}
+  {{ return(['event_user', 'event_bot', 'event_action', 'event_slot', 'event_active_loop', 'event_session_started', 'event']) }}
 {%- endmacro %}
 
 {% macro rss_col(cols, name, type=none) -%}
@@ -68,7 +73,8 @@
 {%- endmacro %}
 
 {% macro rss_src_event_bot(where=none) -%}
-  {%- set rel = rasa_semantic_schema.rss_source_relation('event_bot', required=true) -%}
+  {%- set rel = rasa_semantic_schema.rss_source_relation('event_bot') -%}
+  {%- if rel is none -%}{{ return(none) }}{%- endif -%}
   {%- set cols = rasa_semantic_schema.rss_columns(rel) -%}
   {%- set t = rasa_semantic_schema.rss_type_text() -%}
   {{ return(rasa_semantic_schema.rss_src_select(rel, cols, {
@@ -91,7 +97,8 @@
 {%- endmacro %}
 
 {% macro rss_src_event_slot(where=none) -%}
-  {%- set rel = rasa_semantic_schema.rss_source_relation('event_slot', required=true) -%}
+  {%- set rel = rasa_semantic_schema.rss_source_relation('event_slot') -%}
+  {%- if rel is none -%}{{ return(none) }}{%- endif -%}
   {%- set cols = rasa_semantic_schema.rss_columns(rel) -%}
   {%- set t = rasa_semantic_schema.rss_type_text() -%}
   {#- scalar values: `value` and its type variants (value__v_*); object values: any other value__* column -#}

@@ -12,7 +12,7 @@
 
 with touched as (
     {%- set parts = [] -%}
-    {%- for t in rasa_semantic_schema.rss_required_event_tables() + ['event_active_loop', 'event_session_started', 'event'] -%}
+    {%- for t in rasa_semantic_schema.rss_event_tables() -%}
       {%- set rel = rasa_semantic_schema.rss_source_relation(t) -%}
       {%- if rel is not none -%}
         {%- do parts.append('select s.sender_id from ' ~ rel ~ ' s where ' ~ new_loads) -%}

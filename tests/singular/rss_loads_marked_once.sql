@@ -1,0 +1,8 @@
+{{ config(tags=['rasa_semantic_schema']) }}
+{#- The `_loads` ledger holds at most one status 1 row per load: a load is marked processed once, however often the
+    package runs. Returns the loads marked more than once. -#}
+select l.load_id, count(*) as status_1_rows
+from {{ ref('_loads') }} l
+where l.status = 1
+group by l.load_id
+having count(*) > 1
