@@ -16,9 +16,15 @@ Rasa's fields, from a short script::
     c.events                     # list of event dicts
 
 The clock: the first event is stamped with ``start``; every event advances the clock by ``tick`` seconds;
-:meth:`Conversation.wait` (or ``after=`` on most methods) moves it further; ``same_time=True`` stamps an
-event with the timestamp of the previous event (Rasa often writes several events with identical or almost
-identical timestamps). Times are kept as integer microseconds, so timestamps are exact and deterministic.
+:meth:`Conversation.wait` (or ``after=`` of ``user()`` and ``session_start()``) moves it further;
+``same_time=True`` stamps an event with the timestamp of the previous event (Rasa often writes several events
+with identical or almost identical timestamps). Times are kept as integer microseconds, so timestamps are
+exact and deterministic. Message ids are deterministic too.
+
+Slots are carried over to a new session by default, as Rasa does (``carry_over_slots=False`` to turn it off).
+Output: ``c.events`` (event dicts without ``sender_id``), ``c.jsonl_lines()``, ``c.tracker()``, and the
+writers :func:`write_jsonl` (one event per line with ``sender_id``, like tracker-store exports) and
+:func:`write_tracker_json` (tracker documents ``{"sender_id", "events", ...}`` as Rasa's HTTP API returns them).
 
 Facts about Rasa that the builder follows (Rasa 3.x, ``rasa.core.processor`` and ``rasa.core.actions``):
 

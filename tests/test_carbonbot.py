@@ -101,3 +101,7 @@ def test_split_into_one_load_per_file_equals_one_load(tmp_path: Path) -> None:
     dbt(["run", "--full-refresh"], wh)
     assert snapshot(wh, "rasa", exclude=("_load_id", "_event_pos")) == incremental
     assert len(incremental["sessions"]) == 13
+
+
+def test_dbt_data_tests_pass_on_carbonbot(carbonbot: Warehouse) -> None:
+    dbt(["test"], carbonbot)

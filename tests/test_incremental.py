@@ -22,10 +22,12 @@ from hypothesis import strategies as st
 
 from dbtkit import Warehouse, build, dbt, fresh_duckdb, load, snapshot
 from rasa_tracker_loader.conversation import write_jsonl
-from rasa_tracker_loader.generator import generate
+from rasa_tracker_loader.generator import generate, generate_scenario_set
 
 EXAMPLES = int(os.environ.get("RSS_HYPOTHESIS_EXAMPLES", "6"))
-CONVERSATIONS = list(generate(n_conversations=14, seed=11))
+# the named scenarios (restarts of both forms, metadata slots, forms, users on several senders, ...) plus a
+# generated deployment of the demo assistant
+CONVERSATIONS = [(s.sender_id, s.events) for s in generate_scenario_set()] + list(generate(n_conversations=14, seed=11))
 VARS = {"user_id": "metadata__user_id", "story_intents": ["book_flight", "check_booking"]}
 
 
@@ -146,7 +148,7 @@ def test_incremental_equals_full_refresh(schedule: Schedule, tmp_path_factory: p
 def test_generated_data_is_big_enough_to_matter() -> None:
     """The property test is only as good as its data: several users with several senders, restarts, forms."""
     events = [e for _, evs in CONVERSATIONS for e in evs]
-    assert len(CONVERSATIONS) == 14 and len(events) > 300
+    assert len(CONVERSATIONS) > 20 and len(events) > 500
     names = {e.get("name") for e in events}
     assert {"action_restart", "action_session_start"} <= names
     assert any(e["event"] == "active_loop" for e in events)

@@ -406,3 +406,7 @@ def test_user_id_first_seen_in_a_later_load(tmp_path: Path) -> None:
     incremental = snapshot(wh, "rasa")
     dbt(["run", "--full-refresh"], wh, vars=VARS)
     assert snapshot(wh, "rasa") == incremental
+
+
+def test_dbt_data_tests_pass_on_scenarios(built: Warehouse) -> None:
+    dbt(["test", "--exclude", "tag:prerequisites"], built, vars=VARS)
