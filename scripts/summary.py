@@ -41,7 +41,7 @@ def headline(con: duckdb.DuckDBPyConnection, views: str) -> dict[str, float]:
     ).fetchone()
     assert row is not None
     keys = ("users", "sessions", "interactions", "bounce_rate", "handover_rate", "fallback_rate")
-    return {k: (v if v is not None else 0.0) for k, v in zip(keys, row)}
+    return {k: (v if v is not None else 0.0) for k, v in zip(keys, row, strict=True)}
 
 
 def main(argv: list[str] | None = None) -> int:

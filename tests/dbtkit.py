@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import gc
-import tempfile
 
 import duckdb
 import yaml
@@ -137,7 +136,10 @@ def _activated(warehouse: Warehouse) -> Iterator[None]:
     assert warehouse.duckdb_path is not None
     own = warehouse.duckdb_path
     ACTIVE_DUCKDB.parent.mkdir(parents=True, exist_ok=True)
-    moved = [(own.with_name(own.name + suffix), ACTIVE_DUCKDB.with_name(ACTIVE_DUCKDB.name + suffix)) for suffix in ("", ".wal")]
+    moved = [
+        (own.with_name(own.name + suffix), ACTIVE_DUCKDB.with_name(ACTIVE_DUCKDB.name + suffix))
+        for suffix in ("", ".wal")
+    ]
     for src, dst in moved:
         if src.exists():
             os.replace(src, dst)
@@ -206,7 +208,9 @@ def describe(result: Any) -> str:
     return "\n".join(lines) or "(no message)"
 
 
-def load(warehouse: Warehouse, prefix: str, *inputs: str | Path, environment: str | None = None, expect: int = 0) -> int:
+def load(
+    warehouse: Warehouse, prefix: str, *inputs: str | Path, environment: str | None = None, expect: int = 0
+) -> int:
     """Run the loader in-process; return its exit code (asserted to equal `expect`)."""
     from rasa_tracker_loader.cli import main
 
@@ -219,14 +223,18 @@ def load(warehouse: Warehouse, prefix: str, *inputs: str | Path, environment: st
     return code
 
 
-def build(warehouse: Warehouse, vars: Mapping[str, Any] | None = None, *, full_refresh: bool = False, seed: bool = True) -> Any:
+def build(
+    warehouse: Warehouse, vars: Mapping[str, Any] | None = None, *, full_refresh: bool = False, seed: bool = True
+) -> Any:
     """seed + run (+ --full-refresh): the package's normal scheduled sequence without the tests."""
     if seed:
         dbt(["seed", "--full-refresh"] if full_refresh else ["seed"], warehouse, vars=vars)
     return dbt(["run", "--full-refresh"] if full_refresh else ["run"], warehouse, vars=vars)
 
 
-def snapshot(warehouse: Warehouse, dest_prefix: str, tables: Sequence[str] = VIEW_TABLES, exclude: Sequence[str] = ("_load_id",)) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(
+    warehouse: Warehouse, dest_prefix: str, tables: Sequence[str] = VIEW_TABLES, exclude: Sequence[str] = ("_load_id",)
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every view table (all columns except `exclude`), sorted: for equality checks."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     schema = f"{dest_prefix}_views"

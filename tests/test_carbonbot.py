@@ -21,7 +21,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from dbtkit import CARBONBOT, Warehouse, build, dbt, fresh_duckdb, load, snapshot
 
 SENDER_A = "2888158124550630"
@@ -87,7 +86,10 @@ def test_loading_again_adds_nothing_and_second_run_changes_nothing(carbonbot: Wa
     dbt(["run"], carbonbot)
     assert snapshot(carbonbot, "rasa") == before
     assert carbonbot.query("select count(*) from rasa_event._loads") == loads_before
-    assert carbonbot.query("select status, count(*) from rasa_event._loads group by status order by 1") == [(0, 1), (1, 1)]
+    assert carbonbot.query("select status, count(*) from rasa_event._loads group by status order by 1") == [
+        (0, 1),
+        (1, 1),
+    ]
 
 
 def test_split_into_one_load_per_file_equals_one_load(tmp_path: Path) -> None:

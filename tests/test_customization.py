@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
 from dbtkit import ROOT, Warehouse, dbt, fresh_duckdb, load
+
 from rasa_tracker_loader.conversation import write_jsonl
 from rasa_tracker_loader.generator import generate
 
@@ -41,26 +39,36 @@ def test_builds_into_its_own_destination(custom: Warehouse) -> None:
 def test_metrics_from_vars_and_seed(custom: Warehouse) -> None:
     cols = set(custom.columns("custom_views", "sessions"))
     # var count_metrics (both forms) and the seed my_metric_intents
-    for metric in ("intents_frustrated", "actions_agent_handoff", "faq_answers", "intent_out_of_scope",
-                   "intent_nlu_fallback", "action_default_fallback"):
+    for metric in (
+        "intents_frustrated",
+        "actions_agent_handoff",
+        "faq_answers",
+        "intent_out_of_scope",
+        "intent_nlu_fallback",
+        "action_default_fallback",
+    ):
         assert f"{metric}_count" in cols and f"{metric}_session_id" in cols, metric
     # the package defaults are replaced, not added to
     assert "intents_happy_count" not in cols
-    faq = custom.query(
-        "select sum(faq_answers_count) from custom_views.interactions"
-    )[0][0]
-    utterances = custom.query(
-        "select count(*) from custom_views.bot_actions where utter_action like 'utter_faq/%'"
-    )[0][0]
+    faq = custom.query("select sum(faq_answers_count) from custom_views.interactions")[0][0]
+    utterances = custom.query("select count(*) from custom_views.bot_actions where utter_action like 'utter_faq/%'")[0][
+        0
+    ]
     assert faq == utterances and faq > 0
     fallback = custom.query("select sum(intent_nlu_fallback_count) from custom_views.sessions")[0][0]
-    assert fallback == custom.query(
-        "select count(*) from custom_views.user_messages where intent_name = 'nlu_fallback'"
-    )[0][0]
+    assert (
+        fallback
+        == custom.query("select count(*) from custom_views.user_messages where intent_name = 'nlu_fallback'")[0][0]
+    )
 
 
 def test_story_intents_from_var_and_seed(custom: Warehouse) -> None:
-    got = {r[0] for r in custom.query("select distinct story_intent from custom_views.interactions where story_intent is not null")}
+    got = {
+        r[0]
+        for r in custom.query(
+            "select distinct story_intent from custom_views.interactions where story_intent is not null"
+        )
+    }
     assert "book_flight" in got  # var story_intents
     assert got & {"check_booking", "cancel_booking", "offset_emissions"}  # seed my_story_intents
     assert got <= {"book_flight", "check_booking", "cancel_booking", "offset_emissions"}

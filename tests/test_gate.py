@@ -1,4 +1,4 @@
-"""The prerequisite gate: `dbt test -s tag:prerequisites` fails, naming what is missing, and passes on a loaded source."""
+"""The prerequisite gate: `dbt test -s tag:prerequisites` fails naming what is missing, passes on a loaded source."""
 
 from __future__ import annotations
 

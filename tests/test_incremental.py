@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbtkit import Warehouse, build, dbt, fresh_duckdb, load, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dbtkit import Warehouse, build, dbt, fresh_duckdb, load, snapshot
 from rasa_tracker_loader.conversation import write_jsonl
 from rasa_tracker_loader.generator import generate, generate_scenario_set
 
@@ -91,7 +91,9 @@ def redeliver(wh: Warehouse, prefix: str, load_id: str) -> int:
         names = ", ".join(f'"{c}"' for c in cols)
         sample = "substr(_record_hash, 1, 1) in ('0', '1')"
         copied += wh.query(f'select count(*) from "{schema}"."{table}" where {sample}')[0][0]
-        wh.execute(f'insert into "{schema}"."{table}" ({names}) select {select} from "{schema}"."{table}" where {sample}')
+        wh.execute(
+            f'insert into "{schema}"."{table}" ({names}) select {select} from "{schema}"."{table}" where {sample}'
+        )
     wh.execute(
         f'insert into "{schema}"."_loads" (load_id, schema_name, status, inserted_at) '
         f"values ('{load_id}', '{schema}', 0, current_timestamp)"
@@ -136,8 +138,13 @@ def run_schedule(wh: Warehouse, schedule: Schedule, tmp: Path) -> None:
         assert pending == [(0,)]
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(schedule=schedules())
 def test_incremental_equals_full_refresh(schedule: Schedule, tmp_path_factory: pytest.TempPathFactory) -> None:
     tmp = tmp_path_factory.mktemp("schedule")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dbtkit import Warehouse, build, copy_duckdb, dbt, fresh_duckdb, load, snapshot
+
 from rasa_tracker_loader.conversation import UTC, Conversation, write_jsonl
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
@@ -181,7 +181,8 @@ def rows(wh: Warehouse, sql: str) -> list[tuple[Any, ...]]:
 def sessions_of(wh: Warehouse, sender: str) -> list[tuple[Any, ...]]:
     return rows(
         wh,
-        f"select session_id, interactions_count from rasa_views.sessions where sender_id = '{sender}' order by session_nr",
+        "select session_id, interactions_count from rasa_views.sessions "
+        f"where sender_id = '{sender}' order by session_nr",
     )
 
 
@@ -218,7 +219,11 @@ def test_identical_timestamps_follow_tracker_order(built: Warehouse) -> None:
         "select event, value, session_nr from rasa_views.event_sequence where sender_id = 's-same' "
         "and session_nr = 2 order by sequence_nr limit 3",
     )
-    assert seq == [("slot", "session_started_metadata", 2), ("action", "action_session_start", 2), ("session_started", None, 2)]
+    assert seq == [
+        ("slot", "session_started_metadata", 2),
+        ("action", "action_session_start", 2),
+        ("session_started", None, 2),
+    ]
 
 
 def test_restart_old_form(built: Warehouse) -> None:
@@ -272,8 +277,28 @@ def test_form_and_slot_requests(built: Warehouse) -> None:
         # request 1: the next attempt failed (NULL); it is asked again before a value arrives
         ("requested_slot", "departure", "departure", "requested_slot", 1, None, None, None, "s-form/1/2"),
         # request 2 (repeated): filled by the next attempt
-        ("requested_slot", "departure", "departure", "requested_slot", 2, "Berlin", "s-form/1/3", "Berlin", "s-form/1/3"),
-        ("requested_slot", "destination", "destination", "requested_slot", 3, "Rome", "s-form/1/4", "Rome", "s-form/1/4"),
+        (
+            "requested_slot",
+            "departure",
+            "departure",
+            "requested_slot",
+            2,
+            "Berlin",
+            "s-form/1/3",
+            "Berlin",
+            "s-form/1/3",
+        ),
+        (
+            "requested_slot",
+            "destination",
+            "destination",
+            "requested_slot",
+            3,
+            "Rome",
+            "s-form/1/4",
+            "Rome",
+            "s-form/1/4",
+        ),
     ]
     forms = rows(
         built,
@@ -283,15 +308,20 @@ def test_form_and_slot_requests(built: Warehouse) -> None:
     assert forms == [(0, None), (1, "booking_form"), (2, "booking_form"), (3, "booking_form"), (4, "booking_form")]
     nrs = rows(
         built,
-        "select distinct active_form_nr from rasa_views.event_sequence where sender_id = 's-form' and active_form is not null",
+        "select distinct active_form_nr from rasa_views.event_sequence "
+        "where sender_id = 's-form' and active_form is not null",
     )
     assert nrs == [(1,)]
     last = rows(
         built,
-        "select active_form from rasa_views.event_sequence where sender_id = 's-form' order by sender_event_nr desc limit 1",
+        "select active_form from rasa_views.event_sequence "
+        "where sender_id = 's-form' order by sender_event_nr desc limit 1",
     )
     assert last == [(None,)]
-    assert rows(built, "select distinct_forms_activated, first_story_intent from rasa_views.sessions where session_id = 's-form/1'") == [(1, "book_flight")]
+    assert rows(
+        built,
+        "select distinct_forms_activated, first_story_intent from rasa_views.sessions where session_id = 's-form/1'",
+    ) == [(1, "book_flight")]
 
 
 def test_user_on_two_interleaving_senders(built: Warehouse) -> None:
@@ -302,7 +332,9 @@ def test_user_on_two_interleaving_senders(built: Warehouse) -> None:
         "where user_id = 'u-multi') s order by session_nr",
     )
     assert got == [("u-multi/1", "s-ma", 1), ("u-multi/2", "s-mb", 1), ("u-multi/3", "s-ma", 2)]
-    assert rows(built, "select sender_id, sessions_count from rasa_views.senders where user_id = 'u-multi' order by 1") == [
+    assert rows(
+        built, "select sender_id, sessions_count from rasa_views.senders where user_id = 'u-multi' order by 1"
+    ) == [
         ("s-ma", 2),
         ("s-mb", 1),
     ]
@@ -312,7 +344,9 @@ def test_user_on_two_interleaving_senders(built: Warehouse) -> None:
         "from rasa_views.users where user_id = 'u-multi'",
     )
     assert user == [(3, 2, "u-multi/1", "u-multi/3", "s-ma", "s-ma")]
-    assert rows(built, "select new_returning_session from rasa_views.sessions where user_id = 'u-multi' order by session_nr") == [
+    assert rows(
+        built, "select new_returning_session from rasa_views.sessions where user_id = 'u-multi' order by session_nr"
+    ) == [
         ("new",),
         ("returning",),
         ("returning",),
