@@ -11,7 +11,7 @@ DEMO_PREFIX ?= rasa
 DEMO_EVENTS ?= 20000
 DEMO_SEED ?= 7
 DBT := $(BIN)/dbt
-DBT_ARGS := --profiles-dir . --profile rasa_semantic_schema_duckdb --vars '{source_schema_prefix: $(DEMO_PREFIX)}'
+DBT_ARGS := --profiles-dir . --profile rasa_semantic_schema_duckdb --vars '{source_schema_prefix: $(DEMO_PREFIX), user_id: metadata__user_id, external_session_id: metadata__external_session_id}'
 
 .PHONY: venv demo test lint check-dialects clean
 
