@@ -10,14 +10,14 @@
     {%- endif -%}
   {%- endfor -%}
   {%- if not found -%}{{ return(none) }}{%- endif -%}
-  {{ return(adapter.get_relation(database=found[0].database, schema=found[0].schema, identifier=found[0].alias)) }}
+  {{ return(rasa_semantic_schema.rss_get_relation(found[0].database, found[0].schema, found[0].alias)) }}
 {%- endmacro %}
 
 {% macro rss_source_relation(table_name, required=false) -%}
   {#- the relation of source table events.<table_name> if it exists, else none (or an error when required) -#}
   {%- set declared = source('events', table_name) -%}
   {%- if not execute -%}{{ return(declared) }}{%- endif -%}
-  {%- set relation = adapter.get_relation(database=declared.database, schema=declared.schema, identifier=declared.identifier) -%}
+  {%- set relation = rasa_semantic_schema.rss_get_relation(declared.database, declared.schema, declared.identifier) -%}
   {%- if relation is none and required -%}
     {{ exceptions.raise_compiler_error("rasa_semantic_schema: required source table " ~ declared ~ " does not exist. Check var 'source_schema_prefix' (now '" ~ rasa_semantic_schema.rss_source_prefix() ~ "') and that the loader has written schema " ~ declared.schema ~ "; `dbt test -s tag:prerequisites` lists what is missing.") }}
   {%- endif -%}
@@ -28,7 +28,7 @@
   {#- lower-cased column names of a relation (empty when it does not exist or at parse time) -#}
   {%- set names = [] -%}
   {%- if execute and relation is not none -%}
-    {%- for c in adapter.get_columns_in_relation(relation) -%}{%- do names.append(c.name | lower) -%}{%- endfor -%}
+    {%- for c in rasa_semantic_schema.rss_get_columns(relation) -%}{%- do names.append(c.name | lower) -%}{%- endfor -%}
   {%- endif -%}
   {{ return(names) }}
 {%- endmacro %}
@@ -46,4 +46,22 @@
   {#- true on --full-refresh, and when the views were never built (first run): then every load is processed -#}
   {%- if flags.FULL_REFRESH -%}{{ return(true) }}{%- endif -%}
   {{ return(rasa_semantic_schema.rss_node_relation('event_sequence') is none) }}
+{%- endmacro %}
+
+{#- Introspection goes through these two dispatched macros, so that an offline compile (macros/dialect checks
+    without a warehouse connection) can answer them from a fixture instead of the warehouse. -#}
+{% macro rss_get_relation(database, schema, identifier) -%}
+  {{ return(adapter.dispatch('rss_get_relation', 'rasa_semantic_schema')(database, schema, identifier)) }}
+{%- endmacro %}
+
+{% macro default__rss_get_relation(database, schema, identifier) -%}
+  {{ return(adapter.get_relation(database=database, schema=schema, identifier=identifier)) }}
+{%- endmacro %}
+
+{% macro rss_get_columns(relation) -%}
+  {{ return(adapter.dispatch('rss_get_columns', 'rasa_semantic_schema')(relation)) }}
+{%- endmacro %}
+
+{% macro default__rss_get_columns(relation) -%}
+  {{ return(adapter.get_columns_in_relation(relation)) }}
 {%- endmacro %}

@@ -30,3 +30,15 @@
     {%- endif -%}
   {%- endif -%}
 {%- endmacro %}
+
+{% macro rss_view_config(model_name, key='sender_id') -%}
+  {#- the config of every incremental view: strategy, the pre-hook that deletes the recomputed rows (by `key`),
+      and the warehouse's physical design -#}
+  {%- set cfg = {
+      'materialized': 'incremental',
+      'incremental_strategy': rasa_semantic_schema.rss_incremental_strategy(),
+      'pre_hook': "{{ rasa_semantic_schema.rss_delete_affected('" ~ key ~ "') }}",
+  } -%}
+  {%- do cfg.update(rasa_semantic_schema.rss_physical(model_name)) -%}
+  {{ return(cfg) }}
+{%- endmacro %}

@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_event_sequence')) }}
 {#- The heart of the package: one deterministically ordered event stream per sender, cut into sessions and
     interactions (README_SCHEMA.md, "Sessions and interactions").
     Order within a sender: timestamp, then the event's position in its tracker, then _record_hash.

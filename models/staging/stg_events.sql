@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_events')) }}
 {#- Every event of the senders this run recomputes (all committed loads, not only new ones), one row per
     _record_hash (a duplicate delivery, in one load or across loads, counts once: the earliest load's copy wins). #}
 {%- set loads = rasa_semantic_schema.rss_source_relation('_loads', required=true) -%}

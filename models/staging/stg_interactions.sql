@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_interactions')) }}
 {{ rasa_semantic_schema.rss_metric_depends_on() }}
 {#- One row per interaction: a user message and everything up to the next one (interaction 0: what precedes the
     first user message of the session). #}

@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_load_ids')) }}
 {#- The loads this run processes: committed loads (status 0 rows in the source `_loads`) that this destination has
     not processed yet (no status >= 1 row in its ledger, the `_loads` model). A full run takes every load. #}
 {%- set loads = rasa_semantic_schema.rss_source_relation('_loads', required=true) -%}

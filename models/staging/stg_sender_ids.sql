@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_sender_ids')) }}
 {#- The senders this run recomputes, with their resolved user id.
     touched   = senders with events in the new loads; their user id is resolved anew from all their events
     affected  = the touched senders' users, new and previous

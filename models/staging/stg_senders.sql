@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_senders')) }}
 {#- One row per sender (Rasa conversation id). #}
 select
     s.sender_id,

@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_sessions')) }}
 {{ rasa_semantic_schema.rss_metric_depends_on() }}
 {#- One row per session (user_id/session_nr). #}
 with interactions as (

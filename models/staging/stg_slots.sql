@@ -1,3 +1,4 @@
+{{ config(rasa_semantic_schema.rss_physical('stg_slots')) }}
 {#- Slot events, and for each slot request (slot `requested_slot`) the next attempt to fill the requested slot and
     the next successful fill (non-NULL value), within the same session and form instance, after that request and
     before the next request of the same slot. #}

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 {#- The bot models, with a readable name from the overridable macro generate_readable_model_name (alias m). #}
 {%- set declared = source('models', 'model') -%}
-{%- set relation = adapter.get_relation(database=declared.database, schema=declared.schema, identifier=declared.identifier) if execute else declared -%}
+{%- set relation = rasa_semantic_schema.rss_get_relation(declared.database, declared.schema, declared.identifier) if execute else declared -%}
 {%- if relation is not none %}
 select m.*, {{ generate_readable_model_name() }} as model_name_custom
 from {{ relation }} m

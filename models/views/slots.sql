@@ -1,5 +1,4 @@
-{{ config(incremental_strategy=rasa_semantic_schema.rss_incremental_strategy(),
-          pre_hook="{{ rasa_semantic_schema.rss_delete_affected('sender_id') }}") }}
+{{ config(rasa_semantic_schema.rss_view_config('slots', 'sender_id')) }}
 -- depends_on: {{ ref('stg_sender_ids') }}
 {%- set ts = adapter.quote('timestamp') %}
 select

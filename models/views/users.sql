@@ -1,5 +1,4 @@
-{{ config(incremental_strategy=rasa_semantic_schema.rss_incremental_strategy(),
-          pre_hook="{{ rasa_semantic_schema.rss_delete_affected('user_id') }}") }}
+{{ config(rasa_semantic_schema.rss_view_config('users', 'user_id')) }}
 -- depends_on: {{ ref('stg_sender_ids') }}
 {#- One row per user: every session of an affected user is in staging, so users are computed from staging. #}
 with sessions as (
