@@ -1,7 +1,7 @@
 {{ config(rasa_semantic_schema.rss_physical('stg_event_sequence')) }}
 {#- The heart of the package: one deterministically ordered event stream per sender, cut into sessions and
     interactions (README_SCHEMA.md, "Sessions and interactions").
-    Order within a sender: timestamp, then the event's position in its tracker, then _record_hash.
+    Order within a sender: timestamp, then the event's position in its tracker (NULLs last), then _record_hash.
     A session starts at
       - the sender's first event (events before the first session start form a session of their own);
       - a gap of more than var('compat_old_session_gap_minutes') since the previous event;
@@ -15,7 +15,7 @@
 with ordered as (
     select e.*,
            row_number() over (partition by e.sender_id
-                              order by e.{{ ts }}, e._event_pos, e._record_hash) as sender_event_nr
+                              order by e.{{ ts }}, e._event_pos nulls last, e._record_hash) as sender_event_nr
     from {{ ref('stg_events') }} e
 ),
 
@@ -37,7 +37,7 @@ breaks as (
     select n.*,
            case
              when n.sender_event_nr = 1 then 1
-             when {{ dbt.datediff('n.previous_timestamp', 'n.' ~ ts, 'second') }} > {{ gap_seconds }} then 1
+             when {{ rasa_semantic_schema.rss_gap_exceeded('n.previous_timestamp', 'n.' ~ ts, gap_seconds) }} then 1
              when n.event = 'action' and n.value = 'action_restart'
                   and not (coalesce(n.previous_event, '') = 'slot' and coalesce(n.previous_value, '') = 'session_started_metadata') then 1
              when n.event = 'action' and n.value = 'action_session_start'

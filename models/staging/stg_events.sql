@@ -11,7 +11,7 @@ with source_events as (
 
 ranked as (
     select e.*,
-           row_number() over (partition by e._record_hash order by e._load_id, e._event_pos) as copy_nr
+           row_number() over (partition by e._record_hash order by e._load_id, e._event_pos nulls last) as copy_nr
     from source_events e
 )
 

@@ -21,7 +21,7 @@ with touched as (
     {%- endfor %}
     select distinct cast(sender_id as {{ rasa_semantic_schema.rss_type_text() }}) as sender_id
     from (
-      {{ parts | join('\n      union all\n      ') if parts else 'select cast(null as ' ~ rasa_semantic_schema.rss_type_text() ~ ') as sender_id where 1 = 0' }}
+      {{ parts | join('\n      union all\n      ') if parts else 'select cast(null as ' ~ rasa_semantic_schema.rss_type_text() ~ ') as sender_id ' ~ rasa_semantic_schema.rss_no_rows() }}
     ) t
 ),
 
@@ -37,7 +37,7 @@ resolved as (
         from (
             select c.sender_id, c.ext_user_id,
                    row_number() over (partition by c.sender_id
-                                      order by c.{{ adapter.quote('timestamp') }}, c._event_pos, c._record_hash) as rn
+                                      order by c.{{ adapter.quote('timestamp') }}, c._event_pos nulls last, c._record_hash) as rn
             from (
                 {{ rasa_semantic_schema.rss_src_event_user(committed ~ ' and s.sender_id in (select sender_id from touched)') }}
                 {%- set ss = rasa_semantic_schema.rss_src_event_session_started(committed ~ ' and s.sender_id in (select sender_id from touched)') %}
@@ -60,7 +60,7 @@ previous_senders as (
 
 affected_users as (
     select user_id from resolved
-    union
+    union all
     select p.user_id from previous_senders p join resolved r on r.sender_id = p.sender_id
 ),
 
