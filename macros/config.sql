@@ -44,16 +44,8 @@
   {{ return("'" ~ (value | string).replace("'", "''") ~ "'") }}
 {%- endmacro %}
 
-{% macro bigquery__rss_literal(value) -%}
-  {{ return("'" ~ (value | string).replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") ~ "'") }}
-{%- endmacro %}
-
 {% macro rss_literal_list(values) -%}
   {%- set quoted = [] -%}
   {%- for v in values -%}{%- do quoted.append(rasa_semantic_schema.rss_literal(v)) -%}{%- endfor -%}
   {{ return(quoted | join(', ')) }}
-{%- endmacro %}
-
-{% macro redshift__rss_literal(value) -%}
-  {{ return("'" ~ (value | string).replace("\\", "\\\\").replace("'", "''") ~ "'") }}
 {%- endmacro %}

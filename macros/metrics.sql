@@ -13,7 +13,12 @@
 {%- endmacro %}
 
 {% macro rss_seed_rows(seed_names, columns) -%}
-  {#- rows of the seeds named, read at execution time; a seed that was not built yet counts as empty -#}
+  {#- rows of the seeds named, read at execution time; a seed that was not built yet counts as empty.
+      Dispatched, so that an offline compile (dialect_check/) can answer it without a warehouse. -#}
+  {{ return(adapter.dispatch('rss_seed_rows', 'rasa_semantic_schema')(seed_names, columns)) }}
+{%- endmacro %}
+
+{% macro default__rss_seed_rows(seed_names, columns) -%}
   {%- set rows = [] -%}
   {%- if execute -%}
     {%- for seed_name in seed_names -%}

@@ -39,7 +39,7 @@
   {%- do c.update(exprs) -%}
   {%- set out = [] -%}
   {%- for name in rasa_semantic_schema.rss_event_columns() -%}
-    {%- set null_type = dbt.type_float() if name in ('intent_confidence', 'action_confidence') else t_text -%}
+    {%- set null_type = rasa_semantic_schema.rss_type_float() if name in ('intent_confidence', 'action_confidence') else t_text -%}
     {%- do out.append(c.get(name, 'cast(null as ' ~ null_type ~ ')') ~ ' as ' ~ adapter.quote(name)) -%}
   {%- endfor -%}
   {%- set sql -%}
@@ -64,7 +64,7 @@
       'event': "cast('user' as " ~ t ~ ")",
       'value': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'parse_data__intent__name') ~ ' as ' ~ t ~ ')',
       'text': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'text') ~ ' as ' ~ t ~ ')',
-      'intent_confidence': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'parse_data__intent__confidence', dbt.type_float()) ~ ' as ' ~ dbt.type_float() ~ ')',
+      'intent_confidence': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'parse_data__intent__confidence', rasa_semantic_schema.rss_type_float()) ~ ' as ' ~ rasa_semantic_schema.rss_type_float() ~ ')',
       'input_channel': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'input_channel') ~ ' as ' ~ t ~ ')',
       'message_id': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'message_id') ~ ' as ' ~ t ~ ')',
       'ext_user_id': rasa_semantic_schema.rss_ext_id(cols, rasa_semantic_schema.rss_user_id_column()),
@@ -92,7 +92,7 @@
       'event': "cast('action' as " ~ t ~ ")",
       'value': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'name') ~ ' as ' ~ t ~ ')',
       'action_policy': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'policy') ~ ' as ' ~ t ~ ')',
-      'action_confidence': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'confidence', dbt.type_float()) ~ ' as ' ~ dbt.type_float() ~ ')',
+      'action_confidence': 'cast(' ~ rasa_semantic_schema.rss_col(cols, 'confidence', rasa_semantic_schema.rss_type_float()) ~ ' as ' ~ rasa_semantic_schema.rss_type_float() ~ ')',
   }, where)) }}
 {%- endmacro %}
 

@@ -3,7 +3,9 @@
 The PostgreSQL server is Debian's ``postgresql`` package (``/usr/lib/postgresql/<version>/bin``; CI installs it
 with apt). It is started once per test session on a free localhost port with trust authentication, in a temp
 folder, and stopped at the end. ``initdb`` refuses to run as root, so as root the server runs as the ``postgres``
-OS user (``runuser -u postgres --``). Tests that need it fail when no server binaries are installed.
+OS user (``runuser -u postgres --``). Tests that need it fail when no server binaries are installed. The server's
+time zone is not UTC (Asia/Kolkata, +05:30), so that a timestamp conversion that depends on the session's time zone
+shows up as wrong values.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,7 +116,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             "60",
             "-o",
             f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off",
+            " -c synchronous_commit=off -c full_page_writes=off -c TimeZone=Asia/Kolkata",
             "start",
         )
     except subprocess.CalledProcessError as ex:
@@ -146,6 +149,31 @@ def postgres_database(postgres_server: PostgresServer) -> str:
 def new_postgres_database(postgres_server: PostgresServer) -> Callable[[], str]:
     """Factory: call it to create another fresh database; returns its URL."""
     return postgres_server.create_database
+
+
+def _warehouse_kinds() -> list[str]:
+    from dbtkit import WAREHOUSE_KINDS
+
+    return list(WAREHOUSE_KINDS)
+
+
+@pytest.fixture(scope="module", params=_warehouse_kinds())
+def warehouses(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Factory of warehouses of one kind (dbtkit.Warehouses: `new(name)`, `copy(warehouse, name)`), parametrized
+    over dbtkit.WAREHOUSE_KINDS (duckdb, postgres), so that every test using it runs on each kind; module scope,
+    so that a module's built warehouses are shared by its tests of one kind (pytest groups the tests by kind)."""
+    from dbtkit import Warehouses
+
+    kind = request.param
+    pg_env = None
+    if kind == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        pg_env = server.env()
+    factory = Warehouses(kind, tmp_path_factory.mktemp(f"wh_{kind}"), pg_env)
+    try:
+        yield factory
+    finally:
+        factory.close()
 
 
 @pytest.fixture

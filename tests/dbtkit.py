@@ -1,14 +1,25 @@
-"""Run the package with dbt in-process against a DuckDB file or a PostgreSQL database, and read what it built."""
+"""Run the package with dbt in-process against a DuckDB file or a PostgreSQL database, and read what it built.
+
+The suites run on every warehouse kind in WAREHOUSE_KINDS: a test asks for the `warehouses` fixture (tests/conftest.py,
+parametrized over the kinds) and gets a `Warehouses` factory of its kind, which makes new empty warehouses and
+copies of built ones: a DuckDB file, or a database on the throwaway PostgreSQL server of the test session.
+"""
 
 from __future__ import annotations
 
+import atexit
 import gc
+import hashlib
 import os
+import re
 import shutil
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +33,17 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CARBONBOT = SHARED / "data" / "carbonbot"
+
+# the warehouse kinds every end-to-end suite runs on (env RSS_WAREHOUSES=duckdb runs the DuckDB ones only)
+WAREHOUSE_KINDS = tuple(k.strip() for k in os.environ.get("RSS_WAREHOUSES", "duckdb,postgres").split(",") if k.strip())
+
+# The vars of the suites that build conversations with external user and session ids (test_scenarios,
+# test_incremental): one var set, so that they share dbt's partial-parse state (see _target_path).
+APP_VARS: dict[str, Any] = {
+    "user_id": "metadata__user_id",
+    "external_session_id": "metadata__external_session_id",
+    "story_intents": ["book_flight", "check_booking", "request_human"],
+}
 
 VIEW_TABLES = (
     "event_sequence",
@@ -37,9 +59,13 @@ VIEW_TABLES = (
 )
 
 
-# dbt re-parses the whole project whenever the profile's connection values change, and a DuckDB profile's include
-# the file path. So every DuckDB warehouse is moved to this one path while dbt runs on it (a rename, no copy).
+# dbt re-parses the whole project whenever the profile's connection values change (partial parsing hashes them;
+# about 5 s here). A DuckDB profile's include the file path, a PostgreSQL profile's the database name. So while dbt
+# runs, every DuckDB warehouse is moved to this one path (a rename, no copy), and every PostgreSQL database is
+# renamed to this one name (ALTER DATABASE ... RENAME, a catalog update): all warehouses of a kind share one parse.
 ACTIVE_DUCKDB = Path(tempfile.gettempdir()) / f"rss_pytest_{os.getpid()}" / "warehouse.duckdb"
+ACTIVE_PG_DATABASE = "rss_active"
+atexit.register(shutil.rmtree, ACTIVE_DUCKDB.parent, True)
 
 
 class DbtFailed(AssertionError):
@@ -53,7 +79,7 @@ class Warehouse:
     kind: str  # duckdb | postgres
     duckdb_path: Path | None = None
     pg_url: str | None = None
-    pg_env: dict[str, str] = field(default_factory=dict)
+    pg_env: dict[str, str] = field(default_factory=dict)  # the PG_* variables of the dbt profile (its own database)
 
     @property
     def profile(self) -> str:
@@ -63,44 +89,33 @@ class Warehouse:
     def loader_destination(self) -> str:
         return f"duckdb:{self.duckdb_path}" if self.kind == "duckdb" else str(self.pg_url)
 
+    @property
+    def pg_database(self) -> str:
+        return self.pg_env["PG_DATABASE_NAME"]
+
     def env(self) -> dict[str, str]:
         if self.kind == "duckdb":
             return {"DUCKDB_PATH": str(self.duckdb_path)}
         return dict(self.pg_env)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of one statement (none for a statement without result); committed at once."""
         if self.kind == "duckdb":
             con = duckdb.connect(str(self.duckdb_path), read_only=False)
             try:
                 return [tuple(r) for r in con.execute(sql).fetchall()]
             finally:
                 con.close()
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(str(self.pg_url))
+        con = _pg_connect(self.pg_env, self.pg_database)
         try:
-            with engine.connect() as con:
-                result = con.execute(sa.text(sql))
-                return [tuple(r) for r in result.fetchall()] if result.returns_rows else []
+            with con.cursor() as cur:
+                cur.execute(sql)
+                return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
         finally:
-            engine.dispose()
+            con.close()
 
     def execute(self, sql: str) -> None:
-        if self.kind == "duckdb":
-            con = duckdb.connect(str(self.duckdb_path))
-            try:
-                con.execute(sql)
-            finally:
-                con.close()
-            return
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(str(self.pg_url))
-        try:
-            with engine.begin() as con:
-                con.execute(sa.text(sql))
-        finally:
-            engine.dispose()
+        self.query(sql)
 
     def columns(self, schema: str, table: str) -> list[str]:
         rows = self.query(
@@ -111,6 +126,107 @@ class Warehouse:
 
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.columns(schema, table))
+
+
+class Warehouses:
+    """Factory of the warehouses of one kind for a test module: new empty ones and copies of built ones.
+
+    DuckDB: files in `tmp`. PostgreSQL: databases on the server whose `postgres` database `pg_env` (PG_* variables)
+    names; they are dropped by close().
+    """
+
+    def __init__(self, kind: str, tmp: Path, pg_env: Mapping[str, str] | None = None) -> None:
+        if kind not in ("duckdb", "postgres"):
+            raise ValueError(f"unknown warehouse kind {kind!r}")
+        if kind == "postgres" and not pg_env:
+            raise ValueError("a PostgreSQL warehouse needs the server's PG_* variables")
+        self.kind = kind
+        self.tmp = tmp
+        self.pg_env = dict(pg_env or {})
+        self._databases: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Warehouses({self.kind})"
+
+    def _name(self, name: str) -> str:
+        return f"{re.sub(r'[^a-z0-9_]', '_', name.lower())[:40]}_{uuid.uuid4().hex[:8]}"
+
+    def _pg_warehouse(self, database: str) -> Warehouse:
+        env = {**self.pg_env, "PG_DATABASE_NAME": database}
+        password = f":{env['PG_PASSWORD']}" if env.get("PG_PASSWORD") else ""
+        url = f"postgresql://{env['PG_USER']}{password}@{env['PG_HOST']}:{env['PG_PORT']}/{database}"
+        return Warehouse("postgres", pg_url=url, pg_env=env)
+
+    def new(self, name: str = "warehouse") -> Warehouse:
+        """A new, empty warehouse."""
+        unique = self._name(name)
+        if self.kind == "duckdb":
+            return fresh_duckdb(self.tmp / f"{unique}.duckdb")
+        _pg_admin(self.pg_env, f'create database "{unique}"')
+        self._databases.append(unique)
+        return self._pg_warehouse(unique)
+
+    def copy(self, src: Warehouse, name: str = "copy") -> Warehouse:
+        """A copy of `src`, to change without changing `src` (a file copy, or CREATE DATABASE ... TEMPLATE)."""
+        unique = self._name(name)
+        if self.kind == "duckdb":
+            return copy_duckdb(src, self.tmp / f"{unique}.duckdb")
+        _pg_disconnect(self.pg_env, src.pg_database)
+        _pg_admin(self.pg_env, f'create database "{unique}" template "{src.pg_database}"')
+        self._databases.append(unique)
+        return self._pg_warehouse(unique)
+
+    def close(self) -> None:
+        """Drop the PostgreSQL databases made by this factory (DuckDB files go with the temp folder)."""
+        for database in self._databases:
+            _pg_disconnect(self.pg_env, database)
+            _pg_admin(self.pg_env, f'drop database if exists "{database}"')
+        self._databases.clear()
+
+
+def _pg_connect(env: Mapping[str, str], database: str) -> Any:
+    import psycopg2
+
+    con = psycopg2.connect(
+        host=env["PG_HOST"],
+        port=int(env["PG_PORT"]),
+        user=env["PG_USER"],
+        password=env.get("PG_PASSWORD") or None,
+        dbname=database,
+    )
+    con.autocommit = True
+    return con
+
+
+def _pg_admin(env: Mapping[str, str], sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """A statement on the server's `postgres` database (CREATE/ALTER/DROP DATABASE run outside a transaction)."""
+    con = _pg_connect(env, "postgres")
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql, params or None)
+            return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
+    finally:
+        con.close()
+
+
+def _pg_disconnect(env: Mapping[str, str], database: str) -> None:
+    """End every session on `database` (a database can be renamed, copied or dropped only without any)."""
+    for _ in range(50):
+        remaining = _pg_admin(
+            env,
+            "select pid, pg_terminate_backend(pid) from pg_stat_activity "
+            "where datname = %s and pid <> pg_backend_pid()",
+            (database,),
+        )
+        if not remaining:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"sessions on PostgreSQL database {database} do not end")
+
+
+def _pg_rename(env: Mapping[str, str], old: str, new: str) -> None:
+    _pg_disconnect(env, old)
+    _pg_admin(env, f'alter database "{old}" rename to "{new}"')
 
 
 @contextmanager
@@ -129,15 +245,28 @@ def _environ(values: Mapping[str, str]) -> Iterator[None]:
 
 @contextmanager
 def _activated(warehouse: Warehouse) -> Iterator[None]:
-    """For DuckDB: move the database file to ACTIVE_DUCKDB (and DUCKDB_PATH there) for the duration."""
-    if warehouse.kind != "duckdb":
-        yield
+    """While dbt runs: a DuckDB file is moved to ACTIVE_DUCKDB (and DUCKDB_PATH points there), a PostgreSQL database
+    is renamed to ACTIVE_PG_DATABASE (and PG_DATABASE_NAME names it). Undone afterwards, also when dbt fails."""
+    if warehouse.kind == "postgres":
+        own = warehouse.pg_database
+        _pg_rename(warehouse.pg_env, own, ACTIVE_PG_DATABASE)
+        saved_name = os.environ.get("PG_DATABASE_NAME")
+        os.environ["PG_DATABASE_NAME"] = ACTIVE_PG_DATABASE
+        try:
+            yield
+        finally:
+            _close_dbt_connections()
+            if saved_name is None:
+                os.environ.pop("PG_DATABASE_NAME", None)
+            else:
+                os.environ["PG_DATABASE_NAME"] = saved_name
+            _pg_rename(warehouse.pg_env, ACTIVE_PG_DATABASE, own)
         return
     assert warehouse.duckdb_path is not None
-    own = warehouse.duckdb_path
+    own_path = warehouse.duckdb_path
     ACTIVE_DUCKDB.parent.mkdir(parents=True, exist_ok=True)
     moved = [
-        (own.with_name(own.name + suffix), ACTIVE_DUCKDB.with_name(ACTIVE_DUCKDB.name + suffix))
+        (own_path.with_name(own_path.name + suffix), ACTIVE_DUCKDB.with_name(ACTIVE_DUCKDB.name + suffix))
         for suffix in ("", ".wal")
     ]
     for src, dst in moved:
@@ -158,6 +287,13 @@ def _activated(warehouse: Warehouse) -> Iterator[None]:
                 os.replace(dst, src)
 
 
+def _close_dbt_connections() -> None:
+    """Close the connections dbt keeps in this process (a database with open sessions cannot be renamed)."""
+    from dbt.adapters.factory import cleanup_connections
+
+    cleanup_connections()
+
+
 def _close_dbt_duckdb() -> None:
     """Close the database dbt-duckdb keeps open across commands in this process, so that the next command opens
     the file now at ACTIVE_DUCKDB and not a cached instance of the previous one."""
@@ -172,6 +308,16 @@ def _close_dbt_duckdb() -> None:
     gc.collect()
 
 
+def _target_path(kind: str, project_dir: Path, vars_text: str) -> Path:
+    """dbt's target folder (which holds the partial-parse state) for one warehouse kind, project and set of --vars.
+
+    Partial parsing is lost whenever the --vars differ from the previous command's (a full parse, about 5 s), and the
+    suites switch between a few var sets all the time; one folder per var set keeps each one's state. The folders are
+    per process (concurrent pytest runs must not share them) and go when it ends."""
+    digest = hashlib.sha1(f"{project_dir}\0{vars_text}".encode()).hexdigest()[:12]
+    return ACTIVE_DUCKDB.parent / f"target_{kind}_{digest}"
+
+
 def dbt(
     args: Sequence[str],
     warehouse: Warehouse,
@@ -180,15 +326,20 @@ def dbt(
     project_dir: Path = ROOT,
     expect_success: bool = True,
 ) -> Any:
-    """Invoke dbt in this process; return the dbtRunnerResult. Raises DbtFailed when success != expect_success."""
+    """Invoke dbt in this process; return the dbtRunnerResult. Raises DbtFailed when success != expect_success.
+    The log is in target/pytest_{kind}/logs of the project."""
     from dbt.cli.main import dbtRunner
 
-    target = project_dir / "target" / f"pytest_{warehouse.kind}"
+    vars_text = yaml.safe_dump(dict(vars), default_flow_style=True, width=10_000).strip() if vars else ""
     full = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(ROOT)]
     if args[0] != "deps":
-        full += ["--profile", warehouse.profile, "--target-path", str(target), "--log-path", str(target / "logs")]
-    if vars:
-        full += ["--vars", yaml.safe_dump(dict(vars), default_flow_style=True, width=10_000).strip()]
+        logs = project_dir / "target" / f"pytest_{warehouse.kind}" / "logs"
+        target = _target_path(warehouse.kind, project_dir, vars_text)
+        # no manifest.json / run_results.json (nothing reads them; the partial-parse state is written regardless)
+        full += ["--profile", warehouse.profile, "--target-path", str(target), "--log-path", str(logs)]
+        full += ["--no-write-json"]
+    if vars_text:
+        full += ["--vars", vars_text]
     with _environ(warehouse.env()), _activated(warehouse):
         result = dbtRunner().invoke(full)
     if result.success != expect_success:
@@ -226,10 +377,12 @@ def load(
 def build(
     warehouse: Warehouse, vars: Mapping[str, Any] | None = None, *, full_refresh: bool = False, seed: bool = True
 ) -> Any:
-    """seed + run (+ --full-refresh): the package's normal scheduled sequence without the tests."""
+    """seed + run (+ --full-refresh): the package's normal scheduled sequence without the tests, as one `dbt build`
+    of the seeds and models (one dbt invocation less; the models that read seeds depend on them)."""
+    args = ["build", "--resource-type", "model"]
     if seed:
-        dbt(["seed", "--full-refresh"] if full_refresh else ["seed"], warehouse, vars=vars)
-    return dbt(["run", "--full-refresh"] if full_refresh else ["run"], warehouse, vars=vars)
+        args += ["--resource-type", "seed"]
+    return dbt([*args, "--full-refresh"] if full_refresh else args, warehouse, vars=vars)
 
 
 def snapshot(
@@ -247,6 +400,44 @@ def snapshot(
         rows = warehouse.query(f'select {select} from "{schema}"."{table}"')
         out[table] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
     return out
+
+
+def _comparable(value: Any) -> Any:
+    """A value as every engine returns it: whole numbers as int (PostgreSQL returns Decimal for sums of bigints and
+    double precision where DuckDB has integers), other numbers as float rounded to 9 decimals."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return int(value) if value == int(value) else round(float(value), 9)
+    return value
+
+
+# snapshots by (name, warehouse kind), for same_on_every_kind
+_SNAPSHOTS: dict[tuple[str, str], dict[str, list[tuple[Any, ...]]]] = {}
+
+
+def same_on_every_kind(name: str, warehouse: Warehouse, dest_prefix: str = "rasa") -> None:
+    """Contract §4.1, the output never depends on the engine: record the views of a build called `name` and assert
+    that they equal, row for row, those of the same build on every other warehouse kind recorded before in this
+    session (the suites build the same data on each kind; the first kind only records)."""
+    snap = {
+        table: sorted(
+            (tuple(_comparable(v) for v in row) for row in rows), key=lambda r: tuple((v is None, str(v)) for v in r)
+        )
+        for table, rows in snapshot(warehouse, dest_prefix, exclude=("_load_id",)).items()
+    }
+    _SNAPSHOTS[(name, warehouse.kind)] = snap
+    for (other_name, other_kind), other in _SNAPSHOTS.items():
+        if other_name != name or other_kind == warehouse.kind:
+            continue
+        for table in VIEW_TABLES:
+            mine, theirs = snap.get(table, []), other.get(table, [])
+            only_mine = [r for r in mine if r not in theirs][:3]
+            only_theirs = [r for r in theirs if r not in mine][:3]
+            assert mine == theirs, (
+                f"{name}: {dest_prefix}_views.{table} differs between {warehouse.kind} and {other_kind}: "
+                f"{only_mine} vs {only_theirs}"
+            )
 
 
 def fresh_duckdb(path: Path) -> Warehouse:

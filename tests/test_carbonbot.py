@@ -18,10 +18,9 @@ message: 13 + (90 + 45) = 148 interactions.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from dbtkit import CARBONBOT, Warehouse, build, dbt, fresh_duckdb, load, snapshot
+from dbtkit import CARBONBOT, Warehouse, Warehouses, build, dbt, load, same_on_every_kind, snapshot
 
 SENDER_A = "2888158124550630"
 SENDER_B = "8629c904-0c26-4f0b-927b-14d48db43c28"
@@ -36,8 +35,8 @@ def readme_counts() -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def carbonbot(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    wh = fresh_duckdb(tmp_path_factory.mktemp("carbonbot") / "carbonbot.duckdb")
+def carbonbot(warehouses: Warehouses) -> Warehouse:
+    wh = warehouses.new("carbonbot")
     load(wh, "rasa", CARBONBOT)
     build(wh)
     return wh
@@ -78,7 +77,11 @@ def test_sessions_and_interactions(carbonbot: Warehouse) -> None:
     assert [r[2] for r in restart][:1] == ["action_restart"]
 
 
-def test_loading_again_adds_nothing_and_second_run_changes_nothing(carbonbot: Warehouse, tmp_path: Path) -> None:
+def test_same_views_on_every_warehouse(carbonbot: Warehouse) -> None:
+    same_on_every_kind("carbonbot", carbonbot)
+
+
+def test_loading_again_adds_nothing_and_second_run_changes_nothing(carbonbot: Warehouse) -> None:
     before = snapshot(carbonbot, "rasa")
     loads_before = carbonbot.query("select count(*) from rasa_event._loads")
     load(carbonbot, "rasa", CARBONBOT)
@@ -92,8 +95,8 @@ def test_loading_again_adds_nothing_and_second_run_changes_nothing(carbonbot: Wa
     ]
 
 
-def test_split_into_one_load_per_file_equals_one_load(tmp_path: Path) -> None:
-    wh = fresh_duckdb(tmp_path / "split.duckdb")
+def test_split_into_one_load_per_file_equals_one_load(warehouses: Warehouses) -> None:
+    wh = warehouses.new("split")
     files = sorted(CARBONBOT.glob("*.jsonl"))
     load(wh, "rasa", files[1])
     build(wh)
@@ -106,4 +109,5 @@ def test_split_into_one_load_per_file_equals_one_load(tmp_path: Path) -> None:
 
 
 def test_dbt_data_tests_pass_on_carbonbot(carbonbot: Warehouse) -> None:
-    dbt(["test"], carbonbot)
+    # the unit tests do not depend on the data: test_scenarios runs them on every warehouse kind
+    dbt(["test", "--exclude", "test_type:unit"], carbonbot)

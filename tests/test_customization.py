@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from dbtkit import ROOT, Warehouse, dbt, fresh_duckdb, load
+from dbtkit import ROOT, Warehouse, Warehouses, dbt, load
 
 from rasa_tracker_loader.conversation import write_jsonl
 from rasa_tracker_loader.generator import generate
@@ -12,18 +14,19 @@ PROJECT = ROOT / "integration_tests"
 
 
 @pytest.fixture(scope="module")
-def custom(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def custom(warehouses: Warehouses, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     tmp = tmp_path_factory.mktemp("custom")
     data = tmp / "trackers.jsonl"
     write_jsonl(data, generate(n_conversations=40, seed=5))
-    wh = fresh_duckdb(tmp / "custom.duckdb")
+    wh = warehouses.new("custom")
     load(wh, "rasa", data)
     load(wh, "rasa", "--model", ROOT / "sample_bot")
     dbt(["deps"], wh, project_dir=PROJECT)
     dbt(["seed"], wh, project_dir=PROJECT)
     dbt(["test", "-s", "tag:prerequisites"], wh, project_dir=PROJECT)
     dbt(["run"], wh, project_dir=PROJECT)
-    dbt(["test", "--exclude", "tag:prerequisites"], wh, project_dir=PROJECT)
+    # the package's unit tests do not depend on the project: test_scenarios runs them
+    dbt(["test", "--exclude", "tag:prerequisites", "test_type:unit"], wh, project_dir=PROJECT)
     return wh
 
 
@@ -82,3 +85,16 @@ def test_external_user_ids_span_senders(custom: Warehouse) -> None:
 def test_models_table_from_sample_bot(custom: Warehouse) -> None:
     names = custom.query("select model_name_custom from custom_views.models")
     assert names and all(n[0] for n in names)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A timestamp without zone is UTC (the package's rule); one with zone is converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def test_ledger_marks_at_the_time_of_the_run(custom: Warehouse) -> None:
+    """The ledger's inserted_at (status 1, written by the run) is a few minutes after the load's (status 0, written
+    by the loader), not shifted by a time zone (the PostgreSQL test server's is +05:30)."""
+    loaded = custom.query("select max(inserted_at) from rasa_event._loads where status = 0")[0][0]
+    marked = custom.query("select max(inserted_at) from custom_event._loads where status = 1")[0][0]
+    assert timedelta(0) <= as_utc(marked) - as_utc(loaded) < timedelta(minutes=30)

@@ -6,6 +6,9 @@ loads), applied in a random order (loads arriving out of time order), with part 
 time under another load id (a pipeline re-delivery, written straight into the source tables as a pipeline
 would), into the source prefix or another destination prefix. After every load the package runs incrementally;
 at the end every view must equal, row for row and column for column, what `--full-refresh` produces.
+
+It runs on each warehouse kind: RSS_HYPOTHESIS_EXAMPLES schedules on DuckDB (default 6), RSS_HYPOTHESIS_EXAMPLES_PG on
+PostgreSQL (default 3; each schedule there costs more dbt and loader time).
 """
 
 from __future__ import annotations
@@ -17,18 +20,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbtkit import Warehouse, build, dbt, fresh_duckdb, load, snapshot
+from dbtkit import APP_VARS, Warehouse, Warehouses, build, dbt, load, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rasa_tracker_loader.conversation import write_jsonl
 from rasa_tracker_loader.generator import generate, generate_scenario_set
 
-EXAMPLES = int(os.environ.get("RSS_HYPOTHESIS_EXAMPLES", "6"))
+EXAMPLES = {
+    "duckdb": int(os.environ.get("RSS_HYPOTHESIS_EXAMPLES", "6")),
+    "postgres": int(os.environ.get("RSS_HYPOTHESIS_EXAMPLES_PG", "3")),
+}
 # the named scenarios (restarts of both forms, metadata slots, forms, users on several senders, ...) plus a
 # generated deployment of the demo assistant
 CONVERSATIONS = [(s.sender_id, s.events) for s in generate_scenario_set()] + list(generate(n_conversations=14, seed=11))
-VARS = {"user_id": "metadata__user_id", "story_intents": ["book_flight", "check_booking"]}
+VARS = APP_VARS
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,8 @@ def redeliver(wh: Warehouse, prefix: str, load_id: str) -> int:
 
 def run_schedule(wh: Warehouse, schedule: Schedule, tmp: Path) -> None:
     parts = split(schedule)
-    vars = {**VARS, "dest_schema_prefix": schedule.dest}
+    # (the default destination as the default var, so that these runs share dbt's parse with test_scenarios)
+    vars = VARS if schedule.dest == "rasa" else {**VARS, "dest_schema_prefix": schedule.dest}
     first = True
     for step, index in enumerate(schedule.order):
         path = tmp / f"load{index}.jsonl"
@@ -138,18 +145,21 @@ def run_schedule(wh: Warehouse, schedule: Schedule, tmp: Path) -> None:
         assert pending == [(0,)]
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(schedule=schedules())
-def test_incremental_equals_full_refresh(schedule: Schedule, tmp_path_factory: pytest.TempPathFactory) -> None:
-    tmp = tmp_path_factory.mktemp("schedule")
-    wh = fresh_duckdb(tmp / "incremental.duckdb")
-    run_schedule(wh, schedule, tmp)
+def test_incremental_equals_full_refresh(warehouses: Warehouses, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # the number of examples depends on the warehouse kind, a fixture: the property is defined here
+    @settings(
+        max_examples=EXAMPLES[warehouses.kind],
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(schedule=schedules())
+    def incremental_equals_full_refresh(schedule: Schedule) -> None:
+        tmp = tmp_path_factory.mktemp("schedule")
+        run_schedule(warehouses.new("incremental"), schedule, tmp)
+
+    incremental_equals_full_refresh()
 
 
 def test_generated_data_is_big_enough_to_matter() -> None:

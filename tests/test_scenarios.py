@@ -2,8 +2,8 @@
 
 Every conversation below is written with the builder of `rasa_tracker_loader.conversation` (the events Rasa 3.x
 writes); the expected sessions, interactions, ids, metric counts and keys are worked out by hand in the comments.
-All scenarios share one DuckDB build (module fixture); scenarios that need another var or several loads build
-their own copy.
+Every scenario runs on each warehouse kind (DuckDB, PostgreSQL: the `warehouses` fixture). All scenarios of a kind
+share one build (module fixture); scenarios that need another var or several loads build their own copy.
 """
 
 from __future__ import annotations
@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbtkit import Warehouse, build, copy_duckdb, dbt, fresh_duckdb, load, snapshot
+from dbtkit import APP_VARS, Warehouse, Warehouses, build, dbt, load, same_on_every_kind, snapshot
 
 from rasa_tracker_loader.conversation import UTC, Conversation, write_jsonl
 
 T0 = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
-VARS = {
-    "user_id": "metadata__user_id",
-    "external_session_id": "metadata__session_ref",
-    "story_intents": ["book_flight", "request_human"],
-}
+VARS = APP_VARS  # user_id metadata__user_id, external_session_id metadata__external_session_id, story intents
 
 
 def meta(user: str, **extra: Any) -> dict[str, Any]:
@@ -138,7 +134,7 @@ def conversations() -> list[Conversation]:
     # external session id in the user message metadata
     c = Conversation("s-ext", start=T0)
     c.session_start()
-    c.user("greet", metadata=meta("u-ext", session_ref="web-42"))
+    c.user("greet", metadata=meta("u-ext", external_session_id="web-42"))
     c.bot("utter_greet")
     out.append(c)
 
@@ -161,14 +157,14 @@ def conversations() -> list[Conversation]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def built(warehouses: Warehouses, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     tmp = tmp_path_factory.mktemp("scenarios")
     files = []
     for conv in conversations():
         path = tmp / f"{conv.sender_id}.jsonl"
         write_jsonl(path, [conv])
         files.append(path)
-    wh = fresh_duckdb(tmp / "scenarios.duckdb")
+    wh = warehouses.new("scenarios")
     load(wh, "rasa", *files)
     build(wh, VARS)
     return wh
@@ -193,6 +189,10 @@ def interactions_of(wh: Warehouse, session_id: str) -> list[int]:
             wh, f"select interaction_nr from rasa_views.interactions where session_id = '{session_id}' order by 1"
         )
     ]
+
+
+def test_same_views_on_every_warehouse(built: Warehouse) -> None:
+    same_on_every_kind("scenarios", built)
 
 
 def test_metadata_slot_opens_the_new_session(built: Warehouse) -> None:
@@ -253,9 +253,9 @@ def test_events_before_first_session_start(built: Warehouse) -> None:
     assert interactions_of(built, "s-pre/2") == [0, 1]
 
 
-def test_inactivity_gap(built: Warehouse, tmp_path: Path) -> None:
+def test_inactivity_gap(built: Warehouse, warehouses: Warehouses) -> None:
     assert sessions_of(built, "s-gap") == [("s-gap/1", 2)]
-    wh = copy_duckdb(built, tmp_path / "gap.duckdb")
+    wh = warehouses.copy(built, "gap")
     dbt(["run", "--full-refresh"], wh, vars={**VARS, "compat_old_session_gap_minutes": 60})
     assert sessions_of(wh, "s-gap") == [("s-gap/1", 1), ("s-gap/2", 1)]
     # a gap of 90 minutes also splits s-meta's sessions, which its session start splits anyway
@@ -387,6 +387,19 @@ def test_bounced_session(built: Warehouse) -> None:
     assert got == [("s-bounce/1", 0, True, "s-bounce/1", None)]
 
 
+def test_timestamps_are_utc_without_time_zone(built: Warehouse) -> None:
+    """The loader writes timestamps with time zone; the views hold the UTC time without zone, whatever the session's
+    time zone (the PostgreSQL test server's is +05:30)."""
+    got = rows(
+        built,
+        "select session_initiation_timestamp from rasa_views.sessions where sender_id = 's-meta' order by session_nr",
+    )
+    naive = T0.replace(tzinfo=None)
+    assert got[0][0] == naive and naive + timedelta(minutes=90) < got[1][0] < naive + timedelta(minutes=91)
+    first = rows(built, "select min(timestamp) from rasa_views.event_sequence where sender_id = 's-hand'")
+    assert first == [(T0.replace(tzinfo=None),)]
+
+
 def test_external_ids(built: Warehouse) -> None:
     assert rows(built, "select user_id, external_session_id from rasa_views.sessions where sender_id = 's-ext'") == [
         ("u-ext", "web-42")
@@ -416,7 +429,7 @@ def test_foreign_keys_between_event_tables(built: Warehouse) -> None:
     ]
 
 
-def test_user_id_first_seen_in_a_later_load(tmp_path: Path) -> None:
+def test_user_id_first_seen_in_a_later_load(warehouses: Warehouses, tmp_path: Path) -> None:
     """A sender's user id arrives only in the second load: its rows move to that user, none stay behind."""
     first = Conversation("s-late", start=T0)
     first.session_start()
@@ -428,7 +441,7 @@ def test_user_id_first_seen_in_a_later_load(tmp_path: Path) -> None:
     load1, load2 = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
     write_jsonl(load1, [("s-late", first.events[:n])])
     write_jsonl(load2, [("s-late", first.events[n:])])
-    wh = fresh_duckdb(tmp_path / "late.duckdb")
+    wh = warehouses.new("late")
     load(wh, "rasa", load1)
     build(wh, VARS)
     assert sessions_of(wh, "s-late") == [("s-late/1", 1)]

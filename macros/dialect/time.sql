@@ -9,7 +9,3 @@
 {% macro default__rss_gap_exceeded(previous_ts, ts, seconds) -%}
   {{ return(ts ~ ' > ' ~ dbt.dateadd('second', seconds, previous_ts)) }}
 {%- endmacro %}
-
-{% macro bigquery__rss_gap_exceeded(previous_ts, ts, seconds) -%}
-  {{ return(ts ~ ' > timestamp_add(' ~ previous_ts ~ ', interval ' ~ seconds ~ ' second)') }}
-{%- endmacro %}

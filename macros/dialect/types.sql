@@ -8,17 +8,27 @@
   {{ return(dbt.type_string()) }}
 {%- endmacro %}
 
-{% macro redshift__rss_type_text() -%}
-  {#- plain varchar is varchar(256) on Redshift; 65535 bytes is its maximum -#}
-  {{ return('varchar(65535)') }}
-{%- endmacro %}
-
 {% macro rss_type_timestamp() -%}
   {{ return(adapter.dispatch('rss_type_timestamp', 'rasa_semantic_schema')()) }}
 {%- endmacro %}
 
 {% macro default__rss_type_timestamp() -%}
   {{ return(dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{% macro rss_type_float() -%}
+  {#- a double-precision float (intent and action confidences) -#}
+  {{ return(adapter.dispatch('rss_type_float', 'rasa_semantic_schema')()) }}
+{%- endmacro %}
+
+{% macro default__rss_type_float() -%}
+  {#- `float` is double precision on PostgreSQL and Redshift, FLOAT64 on BigQuery -#}
+  {{ return(dbt.type_float()) }}
+{%- endmacro %}
+
+{% macro duckdb__rss_type_float() -%}
+  {#- FLOAT is a 4-byte REAL in DuckDB: confidences would lose digits and differ from the other warehouses -#}
+  {{ return('double') }}
 {%- endmacro %}
 
 {% macro rss_to_timestamp(expr) -%}
@@ -33,14 +43,6 @@
 {% macro duckdb__rss_to_timestamp(expr) -%}
   {#- dlt writes timestamptz; casting it to timestamp in DuckDB would use the session time zone -#}
   {{ return("cast(timezone('UTC', " ~ expr ~ ") as timestamp)") }}
-{%- endmacro %}
-
-{% macro postgres__rss_to_timestamp(expr) -%}
-  {{ return("cast(" ~ expr ~ " at time zone 'UTC' as timestamp)") }}
-{%- endmacro %}
-
-{% macro bigquery__rss_to_timestamp(expr) -%}
-  {{ return('cast(' ~ expr ~ ' as timestamp)') }}
 {%- endmacro %}
 
 {% macro rss_current_timestamp() -%}

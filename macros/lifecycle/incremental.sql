@@ -10,25 +10,27 @@
   {{ return('append') }}
 {%- endmacro %}
 
-{% macro bigquery__rss_incremental_strategy() -%}
-  {#- BigQuery: a merge without unique key inserts every row, like append elsewhere -#}
-  {{ return('merge') }}
-{%- endmacro %}
-
 {% macro rss_delete_affected(key='sender_id') -%}
   {#- pre-hook of every view: on an incremental run, remove the rows this run recomputes -#}
   {%- if is_incremental() -%}
     {%- set affected = ref('stg_sender_ids') -%}
     {%- if key == 'user_id' -%}
-      delete from {{ this }} where user_id in (
-        select user_id from {{ affected }}
-        union all
-        select previous_user_id from {{ affected }} where previous_user_id is not null
-      )
+      {{ rasa_semantic_schema.rss_delete_rows(this, 'user_id',
+           'select user_id from ' ~ affected ~ ' union all select previous_user_id from ' ~ affected ~ ' where previous_user_id is not null') }}
     {%- else -%}
-      delete from {{ this }} where {{ key }} in (select {{ key }} from {{ affected }})
+      {{ rasa_semantic_schema.rss_delete_rows(this, key, 'select ' ~ key ~ ' from ' ~ affected) }}
     {%- endif -%}
   {%- endif -%}
+{%- endmacro %}
+
+{% macro rss_delete_rows(relation, column, keys_sql) -%}
+  {#- the statement that deletes the rows of `relation` whose `column` is in `keys_sql`, a select of one column
+      named `column` -#}
+  {{ return(adapter.dispatch('rss_delete_rows', 'rasa_semantic_schema')(relation, column, keys_sql)) }}
+{%- endmacro %}
+
+{% macro default__rss_delete_rows(relation, column, keys_sql) -%}
+  {{ return('delete from ' ~ relation ~ ' where ' ~ column ~ ' in (' ~ keys_sql ~ ')') }}
 {%- endmacro %}
 
 {% macro rss_view_config(model_name, key='sender_id') -%}

@@ -1,5 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy=rasa_semantic_schema.rss_incremental_strategy(),
           schema='event', full_refresh=false, tags=['rasa_semantic_schema', 'lifecycle']) }}
+{{ config(rasa_semantic_schema.rss_physical('_loads')) }}
 {#- The ledger of processed loads: {dest}_event._loads. With the destination prefix equal to the source prefix this
     IS the source `_loads` table, and status 1 rows are appended to it (as 1.x did); with another destination prefix
     it is that destination's own record, and the source schemas are never written.
@@ -8,6 +9,8 @@
 -- depends_on: {{ ref('event_sequence') }}, {{ ref('interactions') }}, {{ ref('sessions') }}, {{ ref('senders') }}
 -- depends_on: {{ ref('users') }}, {{ ref('user_messages') }}, {{ ref('bot_actions') }}, {{ ref('actions') }}
 -- depends_on: {{ ref('slots') }}, {{ ref('models') }}
+-- depends_on: {{ ref('message_latency') }}, {{ ref('interaction_latency') }}, {{ ref('session_latency') }}
+-- depends_on: {{ ref('session_outcomes') }}, {{ ref('daily_kpis') }}, {{ ref('slot_funnel') }}, {{ ref('intent_transitions') }}
 {%- set loads = rasa_semantic_schema.rss_source_relation('_loads', required=true) %}
 select
     l.load_id,

@@ -1,4 +1,5 @@
 {{ config(materialized='table') }}
+{{ config(rasa_semantic_schema.rss_physical('models')) }}
 {#- The bot models, with a readable name from the overridable macro generate_readable_model_name (alias m). #}
 {%- set declared = source('models', 'model') -%}
 {%- set relation = rasa_semantic_schema.rss_get_relation(declared.database, declared.schema, declared.identifier) if execute else declared -%}
@@ -9,5 +10,5 @@ from {{ relation }} m
 {%- set t = rasa_semantic_schema.rss_type_text() %}
 select cast(null as {{ t }}) as model_id, cast(null as {{ t }}) as name, cast(null as {{ t }}) as sdk_version,
        cast(null as {{ dbt.type_timestamp() }}) as {{ adapter.quote('timestamp') }}, cast(null as {{ t }}) as model_name_custom
-where 1 = 0
+{{ rasa_semantic_schema.rss_no_rows() }}
 {%- endif %}

@@ -23,7 +23,7 @@
   {%- set hint = "Check var 'source_schema_prefix' (now '" ~ prefix ~ "'; the package reads schemas " ~ prefix ~ "_event and " ~ prefix ~ "_model) and run the loader first: python -m rasa_tracker_loader --destination ... --schema-prefix " ~ prefix ~ " INPUT..." -%}
   {%- set column_hint = "The package reads the layout that rasa_tracker_loader writes (README_SOURCE_SCHEMA.md); load the trackers with it, or check var 'source_schema_prefix' (now '" ~ prefix ~ "')." -%}
   {%- set table_name = model.schema ~ "." ~ model.identifier -%}
-  {%- set relation = adapter.get_relation(database=model.database, schema=model.schema, identifier=model.identifier) -%}
+  {%- set relation = rasa_semantic_schema.rss_get_relation(model.database, model.schema, model.identifier) -%}
   {%- if relation is none and optional -%}
     {#- an optional table may be missing (the package reads it as empty); its columns are checked when it exists -#}
   {%- elif relation is none -%}
@@ -35,7 +35,7 @@
   {%- set present = [] -%}
   {%- set missing = [] -%}
   {%- if relation is not none -%}
-    {%- for c in adapter.get_columns_in_relation(relation) -%}
+    {%- for c in rasa_semantic_schema.rss_get_columns(relation) -%}
       {%- do present.append(c.name | lower) -%}
     {%- endfor -%}
     {%- for c in ([columns] if columns is string else columns) -%}
@@ -46,5 +46,5 @@
     {{ exceptions.raise_compiler_error("rasa_semantic_schema prerequisites: table " ~ table_name ~ " lacks the required column(s) " ~ missing | join(', ') ~ " (it has: " ~ (present | join(', ') if present else 'no columns') ~ "). " ~ column_hint) }}
   {%- endif -%}
 {%- endif %}
-select 1 as ok where 1 = 0
+select 1 as ok {{ rasa_semantic_schema.rss_no_rows() }}
 {% endtest %}
