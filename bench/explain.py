@@ -193,7 +193,7 @@ def render(profiles: list[ModelProfile], title: str, intro: str, level: str = "#
         "",
         f"{level}# Models",
         "",
-        "| model | query s (profiled) | share | dbt s (in the run) | rows | peak buffer MB | spilled MB |",
+        "| model | query s (profiled) | share | dbt s (in the snapshotted run) | rows | peak buffer MB | spilled MB |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for p in sorted(profiles, key=lambda p: p.seconds, reverse=True):

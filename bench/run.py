@@ -377,6 +377,8 @@ def report(sizes: list[SizeResult], info: dict[str, Any], loader: dict[str, floa
         "Produced by `make bench` (bench/run.py); bench/README.md explains what is measured. Times are wall-clock",
         "seconds of whole dbt processes (start-up and parsing included), medians over the repetitions with the",
         "range in parentheses; peak RSS is the largest resident set of the dbt process over the repetitions.",
+        "On a shared machine absolute times are rough: compare the ratios, which are measured side by side in",
+        "one run; the load average at the start and the end of the run is recorded below.",
         "",
         f"| figure | {' | '.join(f'{s.events:,} events' for s in sizes)} | {growth_label} |",
         f"| --- | {' | '.join('---:' for _ in sizes)} | ---: |",
