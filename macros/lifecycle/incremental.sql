@@ -16,7 +16,9 @@
     {%- set affected = ref('stg_sender_ids') -%}
     {%- if key == 'user_id' -%}
       {{ rasa_semantic_schema.rss_delete_rows(this, 'user_id',
-           'select user_id from ' ~ affected ~ ' union all select previous_user_id from ' ~ affected ~ ' where previous_user_id is not null') }}
+           'select user_id from ' ~ affected
+           ~ ' union all select previous_user_id from ' ~ affected ~ ' where previous_user_id is not null'
+           ~ ' union all select pending_user_id from ' ~ affected ~ ' where pending_user_id is not null') }}
     {%- else -%}
       {{ rasa_semantic_schema.rss_delete_rows(this, key, 'select ' ~ key ~ ' from ' ~ affected) }}
     {%- endif -%}
