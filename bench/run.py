@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
@@ -111,44 +112,77 @@ def _log(text: str) -> None:
 
 
 class Dbt:
-    def __init__(self, warehouse: Path, target: Path, log_file: Path, select: Sequence[str]) -> None:
+    """Runs dbt commands, each in a process of its own (``in_process``: in this process, the project parsed once;
+    quicker, for the smoke test, but the peak RSS is then this process's)."""
+
+    def __init__(
+        self, warehouse: Path, target: Path, log_file: Path, select: Sequence[str], in_process: bool = False
+    ) -> None:
         self.warehouse = warehouse
         self.target = target
         self.log_file = log_file
         self.select = list(select)
+        self.in_process = in_process
+        self._manifest: Any = None
 
     def __call__(self, *args: str) -> Measure:
-        cmd = [
-            sys.executable, "-m", "bench.dbt_child", *args,
+        common = [
             "--project-dir", str(ROOT), "--profiles-dir", str(ROOT), "--profile", PROFILE,
             "--target-path", str(self.target), "--log-path", str(self.target / "logs"),
             "--vars", DBT_VARS,
         ]  # fmt: skip
-        if args[0] == "run":
-            cmd += self.select
-        env = {
-            **os.environ,
-            "DUCKDB_PATH": str(self.warehouse),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
-        }
+        cmd = [*args, *common, *(self.select if args[0] == "run" else [])]
         results = self.target / "run_results.json"
         results.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
             log.write(f"\n$ dbt {' '.join(args)}\n".encode())
             log.flush()
             began = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            _, status, usage = os.wait4(proc.pid, 0)
+            if self.in_process:
+                ok, peak_kib = self._invoke(cmd, common), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            else:
+                ok, peak_kib = self._spawn(cmd, log)
             seconds = time.perf_counter() - began
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            raise BenchError(f"dbt {' '.join(args)} failed (exit {proc.returncode}); see {self.log_file}")
+        if not ok:
+            raise BenchError(f"dbt {' '.join(args)} failed; see {self.log_file} and {self.target / 'logs'}")
         models: dict[str, float] = {}
         if results.exists():
             for r in json.loads(results.read_text()).get("results", []):
                 models[r["unique_id"].split(".")[-1]] = float(r.get("execution_time") or 0.0)
-        return Measure(seconds, usage.ru_maxrss / 1024, models)  # ru_maxrss is in KiB on Linux
+        return Measure(seconds, peak_kib / 1024, models)  # ru_maxrss is in KiB on Linux
+
+    def _spawn(self, cmd: list[str], log: IO[bytes]) -> tuple[bool, int]:
+        env = {
+            **os.environ,
+            "DUCKDB_PATH": str(self.warehouse),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.dbt_child", *cmd], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0, usage.ru_maxrss
+
+    def _invoke(self, cmd: list[str], common: list[str]) -> bool:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+        from dbt.adapters.factory import cleanup_connections
+        from dbt.cli.main import dbtRunner
+
+        os.environ["DUCKDB_PATH"] = str(self.warehouse)
+        os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        if self._manifest is None:
+            parsed = dbtRunner().invoke(["parse", *common])
+            self._manifest = parsed.result if parsed.success else None
+        try:
+            return bool(dbtRunner(manifest=self._manifest).invoke(cmd).success)
+        finally:
+            # dbt-duckdb keeps the database open across commands in a process: close it (the bench copies the file)
+            cleanup_connections()
+            env = DuckDBConnectionManager._ENV
+            if env is not None:
+                env.close()
+                DuckDBConnectionManager._ENV = None
 
 
 # ---------------------------------------------------------------------- the floor
@@ -210,18 +244,21 @@ def bench_size(
     seed: int,
     data_dir: Path,
     select: Sequence[str],
-    jobs: int,
+    workers: int | None,
     snapshots: Snapshots | None = None,
+    dbt_in_process: bool = False,
 ) -> SizeResult:
     cache = data_dir / "cache" / f"{n_events}_s{seed}_{fingerprint(n_events, seed, DELTA_FRACTIONS, PREFIX)}"
     _log(f"== {n_events} events: source data in {cache}")
-    meta = build_dataset(cache, n_events, seed, prefix=PREFIX, jobs=jobs, log=_log)
+    meta = build_dataset(cache, n_events, seed, prefix=PREFIX, workers=workers, log=_log)
     base = meta["base"]
-    result = SizeResult(base["events"], base["senders"], base["events"] / max(base["seconds"], 1e-9), meta["deltas"])
+    # the whole data set (base, deltas, bot model) per second of making it; older caches: the base load's
+    rate = meta.get("events_per_second") or base["events"] / max(base["seconds"], 1e-9)
+    result = SizeResult(base["events"], base["senders"], rate, meta["deltas"])
     work = data_dir / "work"
     work.mkdir(parents=True, exist_ok=True)
     warehouse, built = work / "warehouse.duckdb", work / "built.duckdb"
-    dbt = Dbt(warehouse, data_dir / "target", data_dir / "dbt.log", select)
+    dbt = Dbt(warehouse, data_dir / "target", data_dir / "dbt.log", select, dbt_in_process)
     for rep in range(repeat):
         _copy_db(cache / "base.duckdb", warehouse)
         result.add("seed", dbt("seed"))
@@ -470,7 +507,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loader-events", type=int, default=20_000, help="events for the loader throughput (0: skip)")
     p.add_argument("--data-dir", type=Path, default=BENCH / "data", help="cache, warehouse copies, dbt target, logs")
     p.add_argument("--out", type=Path, default=BENCH / "results.md", help="results (and .json next to it)")
-    p.add_argument("--jobs", type=int, default=1, help="processes that prepare source rows (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="processes that simulate and encode the source data (0: none; default: one per CPU but one, from 100k "
+        "events)",
+    )
+    p.add_argument(
+        "--dbt-in-process",
+        action="store_true",
+        help="run dbt in this process, the project parsed once (quicker, for the smoke test; the peak RSS is then "
+        "this process's, not the command's)",
+    )
     p.add_argument(
         "--profile",
         action="store_true",
@@ -503,7 +551,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile_dir = data_dir / "profile"
     for n in sizes:
         snapshots = Snapshots(profile_dir) if args.profile and n == sizes[-1] else None
-        results.append(bench_size(n, repeat[n], args.seed, data_dir, args.select, args.jobs, snapshots))
+        results.append(
+            bench_size(n, repeat[n], args.seed, data_dir, args.select, args.workers, snapshots, args.dbt_in_process)
+        )
     info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     text = report(results, info, loader, repeat)
     out: Path = args.out

@@ -61,12 +61,14 @@ from rasa_tracker_loader.conversation import (
 __all__ = [
     "DEFAULT_START",
     "GeneratorConfig",
+    "Plan",
     "Scenario",
     "generate",
     "events_to_jsonl",
     "generate_scenario_set",
     "main",
     "model_id_for",
+    "sender_plan",
     "write_generated",
 ]
 
@@ -565,8 +567,9 @@ class _Sim:
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """Everything that determines the output (shared by the in-process and the parallel paths)."""
+class Plan:
+    """Everything that determines the output (shared by the in-process and the parallel paths): sender ``index``
+    of a run is ``plan.simulate(index)`` whatever else is simulated, in any process (see :func:`sender_plan`)."""
 
     seed: int
     config: GeneratorConfig
@@ -580,7 +583,7 @@ class _Plan:
         return _Sim(self.config, self.seed, index, self.n_users, self.start_ts).run()
 
 
-def _plan(n_events: int | None, n_conversations: int | None, seed: int, config: GeneratorConfig | None) -> _Plan:
+def _plan(n_events: int | None, n_conversations: int | None, seed: int, config: GeneratorConfig | None) -> Plan:
     if (n_events is None) == (n_conversations is None):
         raise ValueError("give exactly one of n_events and n_conversations")
     cfg = config or GeneratorConfig()
@@ -594,7 +597,20 @@ def _plan(n_events: int | None, n_conversations: int | None, seed: int, config: 
             raise ValueError("n_conversations must be >= 0")
         expected_senders = n_conversations
     n_users = max(1, round(expected_senders * cfg.users_per_sender))
-    return _Plan(seed, cfg, n_users, to_timestamp(cfg.start), n_events, n_conversations)
+    return Plan(seed, cfg, n_users, to_timestamp(cfg.start), n_events, n_conversations)
+
+
+def sender_plan(
+    n_events: int | None = None,
+    *,
+    n_conversations: int | None = None,
+    seed: int = 0,
+    config: GeneratorConfig | None = None,
+) -> Plan:
+    """The plan of ``generate()`` with the same arguments: ``generate`` yields ``plan.simulate(0)``,
+    ``plan.simulate(1)``, ... (their ``sender_id`` and ``events``), the last one cut so that there are exactly
+    ``n_events``. Lets other processes simulate ranges of senders of one run."""
+    return _plan(n_events, n_conversations, seed, config)
 
 
 def generate(
@@ -886,7 +902,7 @@ def _encode(sender_id: str, events: Sequence[Event], fmt: Format, *, trusted: bo
     return json.dumps(tracker_document(sender_id, events, full=True))
 
 
-def _encode_chunk(plan: _Plan, first: int, stop: int, fmt: Format) -> list[Encoded]:
+def _encode_chunk(plan: Plan, first: int, stop: int, fmt: Format) -> list[Encoded]:
     """Simulate and encode senders ``first`` to ``stop - 1`` (runs in a worker process)."""
     out: list[Encoded] = []
     for index in range(first, stop):
@@ -896,7 +912,7 @@ def _encode_chunk(plan: _Plan, first: int, stop: int, fmt: Format) -> list[Encod
     return out
 
 
-def _encoded_in_parallel(plan: _Plan, fmt: Format, jobs: int, chunk: int = 48) -> Iterator[Encoded]:
+def _encoded_in_parallel(plan: Plan, fmt: Format, jobs: int, chunk: int = 48) -> Iterator[Encoded]:
     """What encoding ``generate()`` gives, in the same order, with senders simulated in ``jobs`` processes.
 
     Chunks of senders are submitted in order with a bounded window and consumed in submission order; a
