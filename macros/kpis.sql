@@ -15,7 +15,7 @@
 {% macro rss_kpi_setting_rows(setting) -%}
   {#- the values of one setting from the KPI seeds (columns setting, value), read at execution time -#}
   {%- set values = [] -%}
-  {%- for row in rasa_semantic_schema.rss_seed_rows(var('kpi_settings_seeds', ['rasa_kpi_settings']), ['setting', 'value']) -%}
+  {%- for row in rasa_semantic_schema.rss_seed_rows(rasa_semantic_schema.rss_seed_names('kpi_settings_seeds', ['rasa_kpi_settings']), ['setting', 'value']) -%}
     {%- if row[0] is not none and row[1] is not none and (row[0] | string | trim | lower) == setting -%}
       {%- do values.append(row[1] | string | trim) -%}
     {%- endif -%}
@@ -50,6 +50,28 @@
     {{ exceptions.raise_compiler_error("rasa_semantic_schema: var '" ~ var_name ~ "' names the count metric '" ~ name ~ "', which is not defined (var count_metrics or its seeds). Defined metrics: " ~ (known | join(', ') or 'none')) }}
   {%- endif -%}
   {{ return(name) }}
+{%- endmacro %}
+
+{% macro rss_kpi_var_problems() -%}
+  {#- what is wrong with the KPI vars that name count metrics (identifiers; whether the metrics exist is checked
+      when the models compile): rss_check_vars reports it while dbt parses -#}
+  {%- set problems = [] -%}
+  {%- set handoff = var('kpi_handoff_metric', 'actions_agent_handoff') -%}
+  {%- if handoff is none or (handoff | string | trim) == '' -%}
+    {%- do problems.append("var 'kpi_handoff_metric' must name the count metric that marks a handover (default actions_agent_handoff)") -%}
+  {%- else -%}
+    {%- do problems.append(rasa_semantic_schema.rss_identifier_problem(handoff | string | trim, 'kpi_handoff_metric')) -%}
+  {%- endif -%}
+  {%- set fallbacks = var('kpi_fallback_metrics', []) -%}
+  {%- if fallbacks is string -%}{%- set fallbacks = fallbacks.split(',') -%}{%- endif -%}
+  {%- if fallbacks is not none and (fallbacks is mapping or fallbacks is not iterable) -%}
+    {%- do problems.append("var 'kpi_fallback_metrics' must be a list of count metric names, got: " ~ rasa_semantic_schema.rss_shown(fallbacks)) -%}
+    {%- set fallbacks = [] -%}
+  {%- endif -%}
+  {%- for f in (fallbacks or []) if f is not none and (f | string | trim) -%}
+    {%- do problems.append(rasa_semantic_schema.rss_identifier_problem(f | string | trim, 'kpi_fallback_metrics')) -%}
+  {%- endfor -%}
+  {{ return(problems | select | list) }}
 {%- endmacro %}
 
 {% macro rss_kpi_handoff_metric() -%}
@@ -101,7 +123,7 @@
 {% macro rss_kpi_depends_on() -%}
   {#- the KPI seeds and the metric seeds are read while compiling: build them first -#}
   {%- set lines = [] -%}
-  {%- for s in var('kpi_settings_seeds', ['rasa_kpi_settings']) -%}
+  {%- for s in rasa_semantic_schema.rss_seed_names('kpi_settings_seeds', ['rasa_kpi_settings']) -%}
     {%- do lines.append('-- depends_on: ' ~ ref(s)) -%}
   {%- endfor -%}
   {{ return(lines | join('\n') ~ '\n' ~ rasa_semantic_schema.rss_metric_depends_on()) }}
@@ -138,8 +160,8 @@
   {#- the days this run recomputes: every day with an event of a recomputed sender. A session's day is the day of
       its first event, and events are never removed, so this covers the days of the senders' sessions before and
       after the run (sessions that merged, split or moved to another user included). -#}
-  {{ return('select distinct cast(e.' ~ adapter.quote('timestamp') ~ ' as date) as kpi_date from ' ~ ref('event_sequence')
-            ~ ' e where e.sender_id in (select sender_id from ' ~ ref('stg_sender_ids') ~ ')') }}
+  {#- stg_event_sequence holds exactly the recomputed senders' events: no scan of the whole event_sequence table -#}
+  {{ return('select distinct cast(e.' ~ adapter.quote('timestamp') ~ ' as date) as kpi_date from ' ~ ref('stg_event_sequence') ~ ' e') }}
 {%- endmacro %}
 
 {% macro rss_kpi_delete_affected_days() -%}

@@ -10,9 +10,9 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
-from .errors import LoaderError, Secrets
+from .errors import LoaderError, Secrets, mask_url_passwords
 from .events import COMMON_COLUMNS, prepare, typed_table_columns, typed_table_name
 from .readers import Input
 
@@ -31,7 +31,9 @@ package picks up.
 Events that are already in the destination (same sender and same event content) are skipped, as are
 duplicates within the input; when nothing is new, nothing is written (no empty load).
 Input is checked completely before anything is written: on a bad input the command stops with an error
-that names the file and line, and the destination stays as it was.
+that names the file and line, and the destination stays as it was. Values that no destination can store
+as they are (NUL characters and invalid Unicode in text, integers beyond 64 bits) are stored as U+FFFD and
+as decimal text; the event's record hash is that of the event as it was read.
 """
 
 EPILOG = """\
@@ -62,7 +64,7 @@ Passwords in URLs are never printed.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="python -m rasa_tracker_loader",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -120,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
     return parser
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse repeats a wrong argument in its error (`unrecognized arguments: --sorce=postgresql://u:pw@h/db`):
+    the password of a URL in it is masked as everywhere else."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(mask_url_passwords(message))
 
 
 class _MaskFilter(logging.Filter):
@@ -184,7 +194,12 @@ def _run(args: argparse.Namespace, secrets: Secrets, out: TextIO, err: TextIO, s
     environment = args.environment.strip()
     if not environment:
         raise LoaderError("--environment must not be empty")
-    destination = load.parse_destination(args.destination, secrets)
+    try:
+        destination = load.parse_destination(args.destination, secrets)
+    except ValueError as ex:  # sqlalchemy's make_url, e.g. a port that is not a number
+        raise LoaderError(
+            f"--destination {secrets.mask(args.destination)}: not a valid URL ({secrets.mask(str(ex))})"
+        ) from None
     inputs = [Input(spec, secrets) for spec in args.inputs]
 
     # 1. read and check everything before touching the destination
@@ -211,7 +226,9 @@ def _run(args: argparse.Namespace, secrets: Secrets, out: TextIO, err: TextIO, s
             )
             new_count = len(stats.hashes - info.existing)
             skipped = len(stats.hashes) - new_count
-            if new_count == 0:
+            if stats.read == 0:
+                _say(out, "No events in the input (empty files or trackers); no load was written.")
+            elif new_count == 0:
                 _say(
                     out,
                     f"Nothing new to load: all {len(stats.hashes)} events are already in {destination.shown}"

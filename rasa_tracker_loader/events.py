@@ -103,6 +103,8 @@ BOT_METADATA_KEEP: Final = ("utter_action", "template_name", "model_id")
 
 # timestamps between 1970 and 2200: anything else is not a unix time in seconds
 _MAX_TIMESTAMP: Final = 7258118400.0
+# out-of-range values that are unix time from 2000 to 2200 in milliseconds get a hint
+_MIN_MILLIS_HINT: Final = 946684800.0
 
 
 def canonical_json(value: Any) -> str:
@@ -113,7 +115,45 @@ def canonical_json(value: Any) -> str:
 def record_hash(sender_id: str, event: dict[str, Any]) -> str:
     """md5 (hex) of ``sender_id`` followed by the canonical JSON of the event without its ``sender_id`` key."""
     body = {k: v for k, v in event.items() if k != "sender_id"}
-    return hashlib.md5((sender_id + canonical_json(body)).encode("utf-8")).hexdigest()
+    return _hash(sender_id, canonical_json(body))
+
+
+def _hash(sender_id: str, body_json: str) -> str:
+    # "surrogatepass": a sender id with a lone surrogate (invalid Unicode) still hashes, deterministically; every
+    # valid string encodes as plain UTF-8
+    return hashlib.md5((sender_id + body_json).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# What no destination can store as it is: NUL characters (PostgreSQL text), lone surrogates (not Unicode, so not
+# UTF-8: Parquet, COPY) and integers beyond 64 bits. They show in the canonical (ASCII) JSON as escapes or long
+# digit runs; only events that match are cleaned (see _storable).
+_UNSTORABLE_HINT: Final = re.compile(r"\\u0000|\\ud[89a-f]|\d{19}", re.IGNORECASE)
+_REPLACEMENT: Final = "\ufffd"
+_INT64: Final = range(-(2**63), 2**63)
+
+
+def _storable_text(value: str) -> str:
+    if "\x00" in value:
+        value = value.replace("\x00", _REPLACEMENT)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a valid pair is one character in Python)
+        value = "".join(_REPLACEMENT if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
+    return value
+
+
+def _storable(value: Any) -> Any:
+    """``value`` with NUL characters and lone surrogates in strings (and keys) replaced by U+FFFD, and integers
+    beyond 64 bits as their decimal text: what every destination can store. The record hash is computed before."""
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(k) if isinstance(k, str) else k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return str(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -195,29 +235,36 @@ def prepare(raw: RawEvent, environment: str, allow_unknown_types: bool = False) 
     if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
         raise fail(f"'timestamp' must be unix time in seconds (a number), got {ts!r}")
     if not 0 <= ts < _MAX_TIMESTAMP:
-        raise fail(f"'timestamp' {ts!r} is out of range for unix time in seconds")
+        hint = " (milliseconds? Rasa writes seconds)" if _MIN_MILLIS_HINT <= ts / 1000 < _MAX_TIMESTAMP else ""
+        raise fail(f"'timestamp' {ts!r} is out of range for unix time in seconds (1970 to 2200){hint}")
     timestamp = datetime.fromtimestamp(ts, tz=UTC)
 
+    body = {k: v for k, v in event.items() if k != "sender_id"}
     try:
-        hash_ = record_hash(sender_id, event)
+        body_json = canonical_json(body)
     except ValueError as ex:  # NaN / Infinity somewhere in the event
         raise fail(f"event is not valid JSON: {ex}") from None
+    hash_ = _hash(sender_id, body_json)
 
     metadata = event.get("metadata")
     model_id = metadata.get("model_id") if isinstance(metadata, dict) else None
     if model_id is not None and not isinstance(model_id, str):
         model_id = canonical_json(model_id)
+    typed = _filtered_body(event_type, event)
+    stored_sender = _storable_text(sender_id)
+    if _UNSTORABLE_HINT.search(body_json):
+        typed = _storable(typed)
+        model_id = _storable(model_id)
 
     common = {
         "_record_hash": hash_,
         "_root_hash": hash_,
         "_event_pos": raw.position,
-        "sender_id": sender_id,
+        "sender_id": stored_sender,
         "event": event_type,
         "timestamp": timestamp,
         "model_id": model_id,
         "environment": environment,
     }
-    typed = _filtered_body(event_type, event)
     typed.update(common)
-    return PreparedEvent(hash_, sender_id, f"event_{event_type}", common, typed)
+    return PreparedEvent(hash_, stored_sender, f"event_{event_type}", common, typed)

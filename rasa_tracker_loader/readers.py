@@ -192,7 +192,7 @@ def read_sql_tracker_store(url: str, secrets: Secrets) -> Iterator[RawEvent]:
     secrets.add_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise LoaderError(f"{secrets.mask(url)}: not a valid database URL") from None
     shown = parsed.render_as_string(hide_password=True)
     connect_url: Any = parsed

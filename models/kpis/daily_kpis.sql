@@ -1,5 +1,5 @@
 {{ config(rasa_semantic_schema.rss_kpi_config('daily_kpis', 'kpi_date')) }}
--- depends_on: {{ ref('stg_sender_ids') }}, {{ ref('event_sequence') }}
+-- depends_on: {{ ref('stg_sender_ids') }}, {{ ref('stg_event_sequence') }}
 {#- One row per day (of the session's first event, UTC), input channel, environment and bot model: the conversation
     KPIs of the sessions that started that day. An incremental run recomputes whole days: every day on which a sender
     it recomputes has an event (see rss_kpi_affected_days), so the table always equals a full refresh.

@@ -2,7 +2,9 @@
 -- depends_on: {{ ref('stg_sender_ids') }}
 {#- One row per message (user and bot events), with the time since the previous message of the session and, when the
     message answers the other party, the response time: a bot message right after a user message is the bot's reply
-    to it (bot latency); a user message right after a bot message is the user's reply (user latency). #}
+    to it (bot latency); a user message right after a bot message is the user's reply (user latency).
+    Read from stg_event_sequence, which holds exactly the events of the senders this run recomputes (all of them on
+    a full run): an incremental run does not scan the whole event_sequence table. #}
 {%- set ts = adapter.quote('timestamp') %}
 
 with messages as (
@@ -22,9 +24,8 @@ with messages as (
         e.environment,
         lag(e.event) over (partition by e.session_id order by e.sequence_nr) as previous_event,
         lag(e.{{ ts }}) over (partition by e.session_id order by e.sequence_nr) as previous_timestamp
-    from {{ ref('event_sequence') }} e
+    from {{ ref('stg_event_sequence') }} e
     where e.event in ('user', 'bot')
-      {{ rasa_semantic_schema.rss_kpi_affected_senders('e') }}
 )
 
 select

@@ -1,26 +1,22 @@
-{{ config(tags=['rasa_semantic_schema']) }}
-{#- Every event of a load this destination has processed (a status 1 row in its `_loads` ledger) in the four required
-    event tables reaches event_sequence, including senders that never wrote a message (1.x dropped senders with no
-    user message and no action_listen / action_session_start). Returns the source events that are missing. -#}
-with processed_loads as (
-    select distinct l.load_id
-    from {{ ref('_loads') }} l
-    where l.status >= 1
+{{ config(tags=['rasa_semantic_schema', 'data_quality']) }}
+{#- Data quality (run after every scheduled run: dbt test -s tag:data_quality). Every event of a load this destination
+    has processed (a status >= 1 row in its `_loads` ledger) reaches event_sequence, including senders that never
+    wrote a message (1.x dropped senders with no user message and no action_listen / action_session_start).
+    The source events are read through the package's own source layer (rss_src_events: every event table that exists,
+    events of other types from the common `event` table, rows without sender or time left out, as the models do).
+    Returns the source events missing from event_sequence. Cost: one scan of each source table and of event_sequence
+    (an anti-join on _record_hash). -#}
+{%- set processed = 's._load_id in (select l.load_id from ' ~ ref('_loads') ~ ' l where l.status >= 1)' %}
+with source_events as (
+    {{ rasa_semantic_schema.rss_src_events(processed) }}
 ),
 
-source_events as (
-    {%- for t in ['event_user', 'event_bot', 'event_action', 'event_slot'] %}
-    {% if not loop.first %}union all
-    {% endif -%}
-    select '{{ t }}' as source_table, s._record_hash, s.sender_id, s._load_id
-    from {{ source('events', t) }} s
-    where s._load_id in (select load_id from processed_loads)
-    {%- endfor %}
+sequence_events as (
+    select distinct q._record_hash
+    from {{ ref('event_sequence') }} q
 )
 
-select e.*
+select e.event, e._record_hash, e.sender_id, e._load_id
 from source_events e
-where not exists (
-    select 1 from {{ ref('event_sequence') }} q
-    where q._record_hash = e._record_hash
-)
+left join sequence_events q on q._record_hash = e._record_hash
+where q._record_hash is null
