@@ -699,7 +699,30 @@ def compile_warehouse(warehouse: str, project: Path, work_dir: Path) -> dict:
             if branch == "full":
                 ddl = ctx["create_table_as"](False, ctx["this"], node.compiled_code)
                 statements.append({**base, "kind": "ddl", "sql": str(ddl), "relation": relation})
+    statements += run_lock_statements(warehouse, manifest)
     return {"models": len(compiled_models), "statements": statements, "errors": errors}
+
+
+def run_lock_statements(warehouse: str, manifest: object) -> list[dict]:
+    """The statements of the run lock (the on-run-start and on-run-end hooks, macros/lifecycle/run_lock.sql), rendered
+    by the package's own macro in a model's context: create, expire, take, check, release."""
+    from datetime import datetime
+
+    from dbt.adapters.factory import get_adapter_by_type
+    from dbt.context.providers import generate_runtime_model_context
+
+    nodes = manifest.nodes.values()  # type: ignore[attr-defined]
+    ledger = next(n for n in nodes if n.resource_type.value == "model" and n.name == "_loads")
+    ctx = generate_runtime_model_context(ledger, get_adapter_by_type(warehouse).config, manifest)
+    package = ctx["rasa_semantic_schema"]
+    lock = package["rss_run_lock_relation"]()
+    started = datetime(2026, 1, 2, 3, 4, 5, 678901)
+    rendered = package["rss_run_lock_statements"](lock, "3f2c-run'id", "run", started, 120)
+    return [
+        {"node": "run_lock", "resource_type": "macro", "branch": branch, "kind": f"lock {step}", "sql": str(sql)}
+        for step, sql in rendered.items()
+        for branch in BRANCHES
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ checking
