@@ -6,7 +6,7 @@
     events of other types from the common `event` table, rows without sender or time left out, as the models do).
     Returns the source events missing from event_sequence. Cost: one scan of each source table and of event_sequence
     (an anti-join on _record_hash). -#}
-{%- set processed = 's._load_id in (select l.load_id from ' ~ ref('_loads') ~ ' l where l.status >= 1)' %}
+{%- set processed = 's._load_id in (' ~ rasa_semantic_schema.rss_dq_processed_loads() ~ ')' %}
 with source_events as (
     {{ rasa_semantic_schema.rss_src_events(processed) }}
 ),

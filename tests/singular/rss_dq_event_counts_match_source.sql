@@ -5,7 +5,7 @@
     duplicated deliveries count once on both sides (count distinct _record_hash), event_sequence rows count once per
     event here (rss_dq_event_sequence_events_once finds rows written twice). Returns the event types whose counts
     differ. Cost: one scan of each source table and of event_sequence. -#}
-{%- set processed_loads = 'select l.load_id from ' ~ ref('_loads') ~ ' l where l.status >= 1' %}
+{%- set processed_loads = rasa_semantic_schema.rss_dq_processed_loads() %}
 with source_counts as (
     select e.event, count(distinct e._record_hash) as source_events
     from (
