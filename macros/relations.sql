@@ -26,11 +26,7 @@
 
 {% macro rss_columns(relation) -%}
   {#- lower-cased column names of a relation (empty when it does not exist or at parse time) -#}
-  {%- set names = [] -%}
-  {%- if execute and relation is not none -%}
-    {%- for c in rasa_semantic_schema.rss_get_columns(relation) -%}{%- do names.append(c.name | lower) -%}{%- endfor -%}
-  {%- endif -%}
-  {{ return(names) }}
+  {{ return(rasa_semantic_schema.rss_source_column_types(relation).keys() | list) }}
 {%- endmacro %}
 
 {% macro rss_column_or_null(columns, name, type, alias='') -%}
