@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import gc
-import hashlib
 import itertools
 import json
 import pickle
@@ -39,6 +38,7 @@ from rasa_tracker_loader.events import (
     KNOWN_EVENT_TYPES,
     RawEvent,
     _filtered_body,
+    _hash,
     canonical_json,
     prepare,
 )
@@ -354,10 +354,6 @@ def _unusual_rows(docs: list[bytes], by_orjson: bool) -> set[int]:
         return set()
     starts = list(itertools.accumulate((len(d) + 1 for d in docs), initial=0))
     return {bisect.bisect_right(starts, at) - 1 for at in hits}
-
-
-def _hash(sender_id: str, doc: str) -> str:
-    return hashlib.md5((sender_id + doc).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _all_text(value: Any) -> bool:
