@@ -10,13 +10,14 @@ from __future__ import annotations
 import atexit
 import gc
 import hashlib
+import io
 import os
 import re
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -98,31 +99,39 @@ class Warehouse:
             return {"DUCKDB_PATH": str(self.duckdb_path)}
         return dict(self.pg_env)
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        """The rows of one statement (none for a statement without result); committed at once."""
+    @contextmanager
+    def session(self) -> Iterator[Callable[[str], list[tuple[Any, ...]]]]:
+        """One connection for many statements: `with wh.session() as query: rows = query(sql)`, each statement
+        committed at once, its rows returned (none for a statement without result)."""
         if self.kind == "duckdb":
             con = duckdb.connect(str(self.duckdb_path), read_only=False)
             try:
-                return [tuple(r) for r in con.execute(sql).fetchall()]
+                yield lambda sql: [tuple(r) for r in con.execute(sql).fetchall()]
             finally:
                 con.close()
-        con = _pg_connect(self.pg_env, self.pg_database)
+            return
+        pg = _pg_connect(self.pg_env, self.pg_database)
         try:
-            with con.cursor() as cur:
-                cur.execute(sql)
-                return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
+            with pg.cursor() as cur:
+
+                def query(sql: str) -> list[tuple[Any, ...]]:
+                    cur.execute(sql)
+                    return [tuple(r) for r in cur.fetchall()] if cur.description is not None else []
+
+                yield query
         finally:
-            con.close()
+            pg.close()
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of one statement, on a connection of its own (see `session` for many)."""
+        with self.session() as query:
+            return query(sql)
 
     def execute(self, sql: str) -> None:
         self.query(sql)
 
     def columns(self, schema: str, table: str) -> list[str]:
-        rows = self.query(
-            "select column_name from information_schema.columns "
-            f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
-        )
-        return [r[0] for r in rows]
+        return [r[0] for r in self.query(_columns_sql(schema, table))]
 
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.columns(schema, table))
@@ -359,6 +368,19 @@ def describe(result: Any) -> str:
     return "\n".join(lines) or "(no message)"
 
 
+def run_loader(*argv: str | Path) -> tuple[int, str, str]:
+    """The loader in-process, its output captured: (exit code, stdout, stderr). A usage error (argparse's
+    SystemExit) gives its exit code."""
+    from rasa_tracker_loader.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        code = main([str(a) for a in argv], stdout=out, stderr=err)
+    except SystemExit as ex:
+        code = int(ex.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
 def load(
     warehouse: Warehouse, prefix: str, *inputs: str | Path, environment: str | None = None, expect: int = 0
 ) -> int:
@@ -391,15 +413,23 @@ def snapshot(
     """Every row of every view table (all columns except `exclude`), sorted: for equality checks."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     schema = f"{dest_prefix}_views"
-    for table in tables:
-        cols = [c for c in warehouse.columns(schema, table) if c not in exclude]
-        if not cols:
-            out[table] = []
-            continue
-        select = ", ".join(f'"{c}"' for c in cols)
-        rows = warehouse.query(f'select {select} from "{schema}"."{table}"')
-        out[table] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
+    with warehouse.session() as query:
+        for table in tables:
+            cols = [r[0] for r in query(_columns_sql(schema, table)) if r[0] not in exclude]
+            if not cols:
+                out[table] = []
+                continue
+            select = ", ".join(f'"{c}"' for c in cols)
+            rows = query(f'select {select} from "{schema}"."{table}"')
+            out[table] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
     return out
+
+
+def _columns_sql(schema: str, table: str) -> str:
+    return (
+        "select column_name from information_schema.columns "
+        f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
+    )
 
 
 def _comparable(value: Any) -> Any:

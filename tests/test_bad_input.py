@@ -21,7 +21,6 @@ Package cases run on every warehouse kind (the `warehouses` fixture) on two sour
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -34,8 +33,8 @@ from typing import Any
 import duckdb
 import pytest
 from dbtkit import APP_VARS, VIEW_TABLES, DbtFailed, Warehouse, Warehouses, build, same_on_every_kind, snapshot
+from dbtkit import run_loader as run_loader_argv
 
-from rasa_tracker_loader.cli import main as loader_main
 from rasa_tracker_loader.conversation import Conversation, write_jsonl
 from rasa_tracker_loader.events import record_hash
 
@@ -49,11 +48,8 @@ REPLACEMENT = "\ufffd"
 
 
 def run_loader(destination: str, *inputs: Path | str, extra: tuple[str, ...] = ()) -> tuple[int, str, str]:
-    """The loader in-process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    argv = ["--destination", destination, "--schema-prefix", "rasa", *extra, *(str(i) for i in inputs)]
-    code = loader_main(argv, stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+    """The loader in-process into `destination`, schema prefix rasa: (exit code, stdout, stderr)."""
+    return run_loader_argv("--destination", destination, "--schema-prefix", "rasa", *extra, *inputs)
 
 
 def duckdb_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -66,18 +62,19 @@ def duckdb_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 def contents(wh: Warehouse) -> dict[str, list[Any]]:
     """Every table of the warehouse's non-system schemas: its columns (with types) and its rows, for equality."""
-    tables = wh.query(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema not in ('information_schema', 'pg_catalog', 'main', 'public') order by 1, 2"
-    )
     out: dict[str, list[Any]] = {}
-    for schema, table in tables:
-        columns = wh.query(
-            "select column_name, data_type from information_schema.columns "
-            f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
+    with wh.session() as query:
+        tables = query(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('information_schema', 'pg_catalog', 'main', 'public') order by 1, 2"
         )
-        rows = wh.query(f'select * from "{schema}"."{table}"')
-        out[f"{schema}.{table}"] = [tuple(columns), *sorted(repr(r) for r in rows)]  # repr: NaN equals NaN
+        for schema, table in tables:
+            columns = query(
+                "select column_name, data_type from information_schema.columns "
+                f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
+            )
+            rows = query(f'select * from "{schema}"."{table}"')
+            out[f"{schema}.{table}"] = [tuple(columns), *sorted(repr(r) for r in rows)]  # repr: NaN equals NaN
     return out
 
 

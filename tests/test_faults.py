@@ -33,14 +33,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import yaml
 from dbtkit import (
@@ -54,12 +53,12 @@ from dbtkit import (
     _activated,
     _environ,
     _pg_admin,
-    _pg_connect,
     _target_path,
     build,
     dbt,
     describe,
     load,
+    snapshot,
 )
 
 from rasa_tracker_loader.conversation import Conversation, write_jsonl
@@ -171,45 +170,12 @@ class State:
     ledger: list[tuple[Any, ...]]  # (load_id, status) of every row of the ledger, sorted
 
 
-@contextmanager
-def connection(wh: Warehouse) -> Iterator[Callable[[str], list[tuple[Any, ...]]]]:
-    """One connection for many queries (Warehouse.query opens one per statement): `query(sql)` -> rows."""
-    if wh.kind == "duckdb":
-        con = duckdb.connect(str(wh.duckdb_path))
-        try:
-            yield lambda sql: [tuple(r) for r in con.execute(sql).fetchall()]
-        finally:
-            con.close()
-        return
-    pg = _pg_connect(wh.pg_env, wh.pg_database)
-    try:
-        with pg.cursor() as cur:
-
-            def query(sql: str) -> list[tuple[Any, ...]]:
-                cur.execute(sql)
-                return [tuple(r) for r in cur.fetchall()]
-
-            yield query
-    finally:
-        pg.close()
-
-
 def state(wh: Warehouse) -> State:
-    """Every row of every table and view in rasa_views (all columns but `_load_id`, as dbtkit.snapshot: the views,
-    the KPIs and whatever else the package keeps there), and the ledger."""
-    tables = {}
-    with connection(wh) as query:
-        names = query("select table_name from information_schema.tables where table_schema = 'rasa_views'")
-        for (table,) in sorted(names):
-            columns = query(
-                "select column_name from information_schema.columns "
-                f"where table_schema = 'rasa_views' and table_name = '{table}' order by ordinal_position"
-            )
-            select = ", ".join(f'"{c[0]}"' for c in columns if c[0] != "_load_id")
-            rows = query(f'select {select} from rasa_views."{table}"')
-            tables[table] = sorted(rows, key=lambda r: tuple((v is None, str(v)) for v in r))
-        ledger = sorted(query("select load_id, status from rasa_event._loads"), key=str)
-    return State(tables, ledger)
+    """Every row of every table and view in rasa_views (dbtkit.snapshot: the views, the KPIs and whatever else the
+    package keeps there), and the ledger."""
+    names = wh.query("select table_name from information_schema.tables where table_schema = 'rasa_views'")
+    ledger = sorted(wh.query("select load_id, status from rasa_event._loads"), key=str)
+    return State(snapshot(wh, "rasa", tables=sorted(n[0] for n in names)), ledger)
 
 
 def assert_as_reference(wh: Warehouse, reference: State, context: str) -> None:
@@ -237,7 +203,7 @@ def marked(wh: Warehouse, loads: Sequence[str]) -> dict[str, int]:
 
 
 def assert_no_duplicates(wh: Warehouse, context: str) -> None:
-    with connection(wh) as query:
+    with wh.session() as query:
         for table, key in KEYS.items():
             dup = query(f"select {key}, count(*) from rasa_views.{table} group by {key} having count(*) > 1")
             assert not dup, f"{context}: duplicated rows in rasa_views.{table}: {dup[:3]}"
@@ -460,7 +426,6 @@ def test_killed_runs(warehouses: Warehouses, base: Base, reference: State) -> No
     assert lock_rows(wh) == [], "a finished run leaves no lock"
     assert_as_reference(wh, reference, f"run after {len(KILL_POINTS)} killed runs")
     assert_no_duplicates(wh, "after the killed runs")
-
 
 
 def test_stale_lock_expires(warehouses: Warehouses, base: Base, reference: State) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 import pytest
+from dbtkit import run_loader
 
-from rasa_tracker_loader.cli import main
 from rasa_tracker_loader.events import record_hash
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,16 +32,9 @@ EXCLUDED_FROM_COMPARISON = ("_load_id", "_event_pos")
 # helpers
 
 
-def run(*argv: Any) -> tuple[int, str, str]:
-    """Run the loader in-process; returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
 def load(dest: str | Path, *inputs: Any, prefix: str = "rasa", extra: tuple[str, ...] = ()) -> tuple[str, str]:
     destination = str(dest) if str(dest).startswith("postgresql://") else f"duckdb:{dest}"
-    code, out, err = run("--destination", destination, "--schema-prefix", prefix, *extra, *inputs)
+    code, out, err = run_loader("--destination", destination, "--schema-prefix", prefix, *extra, *inputs)
     assert code == 0, f"loader failed ({code}): {out} {err}"
     return out, err
 
@@ -233,7 +226,7 @@ def test_carbonbot_jsonl_counts_reload_and_loads(tmp_path: Path, carbonbot_dir: 
 
     # loading everything again adds nothing: no rows, no load
     before = snapshot(db)
-    code, out, _ = run(
+    code, out, _ = run_loader(
         "--destination", f"duckdb:{db}", "--schema-prefix", "rasa", *(carbonbot_dir / f for f in CARBON_FILES)
     )
     assert code == 0 and "Nothing new to load" in out
@@ -368,7 +361,7 @@ def test_environment_duplicates_and_unknown_types(tmp_path: Path, carbonbot_dir:
     path.write_text("\n".join(json.dumps(e) for e in events + events[:10] + [custom]) + "\n")
     db = tmp_path / "d.duckdb"
 
-    code, _, err = run("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", path)
+    code, _, err = run_loader("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", path)
     assert code == 1 and f"{path}:{len(events) + 11}: unknown event type 'my_custom_event'" in err
     assert not db.exists()
 
@@ -398,7 +391,7 @@ def test_sql_tracker_store_equals_jsonl(tmp_path: Path, carbonbot_dir: Path, ref
         (1, 1014, 1014)
     ]
     # the JSONL files add nothing to it
-    code, out, _ = run("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", carbonbot_dir)
+    code, out, _ = run_loader("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", carbonbot_dir)
     assert code == 0 and "Nothing new to load" in out
 
 
@@ -432,7 +425,7 @@ def test_tracker_documents_and_folder_equal_jsonl(tmp_path: Path, carbonbot_dir:
     # a single tracker document on top adds nothing
     single = tmp_path / "small.json"
     single.write_text(json.dumps(tracker_document(small)))
-    code, out, _ = run("--destination", f"duckdb:{db2}", "--schema-prefix", "rasa", single)
+    code, out, _ = run_loader("--destination", f"duckdb:{db2}", "--schema-prefix", "rasa", single)
     assert code == 0 and "Nothing new to load" in out
 
 
@@ -483,7 +476,7 @@ def test_bad_jsonl_leaves_destination_unchanged(
     bad = tmp_path / "bad.jsonl"
     bad.write_text(make(carbonbot_dir))
     # a good input before the bad one is not loaded either: everything is checked first
-    code, out, err = run(
+    code, out, err = run_loader(
         "--destination", f"duckdb:{db}", "--schema-prefix", "rasa", carbonbot_dir / CARBON_FILES[0], bad
     )
     assert code == 1, (out, err)
@@ -539,7 +532,7 @@ def test_bad_inputs_of_other_kinds(
     db = tmp_path / "dest.duckdb"
     shutil.copy(pristine_db[0], db)
     for spec, message in cases:
-        code, out, err = run("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", spec)
+        code, out, err = run_loader("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", spec)
         assert code == 1, (spec, out, err)
         lines = err.strip().splitlines()
         assert len(lines) == 1 and re.search(message, lines[0]), (spec, err)
@@ -548,14 +541,14 @@ def test_bad_inputs_of_other_kinds(
 
     # a destination that does not exist yet is not created by a failed run
     fresh = tmp_path / "fresh.duckdb"
-    code, _, _ = run("--destination", f"duckdb:{fresh}", "--schema-prefix", "rasa", bad_doc)
+    code, _, _ = run_loader("--destination", f"duckdb:{fresh}", "--schema-prefix", "rasa", bad_doc)
     assert code == 1 and not fresh.exists()
 
 
 def test_command_line_errors_and_masked_credentials(tmp_path: Path, carbonbot_dir: Path) -> None:
     small = carbonbot_dir / SMALL
     # unreachable PostgreSQL destination: message names it without the password
-    code, out, err = run(
+    code, out, err = run_loader(
         "--destination", "postgresql://loader:Pa55w0rdXYZ@127.0.0.1:1/analytics", "--schema-prefix", "rasa", small
     )
     assert code == 1 and "cannot use the destination" in err
@@ -568,7 +561,7 @@ def test_command_line_errors_and_masked_credentials(tmp_path: Path, carbonbot_di
             "does not exist",
         ),
     ]:
-        code, out, err = run(*argv)
+        code, out, err = run_loader(*argv)
         assert code == 1 and message in err and "Pa55w0rdXYZ" not in out + err, err
     assert not (tmp_path / "db.duckdb").exists()
 
@@ -608,7 +601,7 @@ def test_cli_subprocess_help_and_progress(tmp_path: Path, carbonbot_dir: Path) -
 
     # --progress draws bars on stderr (stdout keeps the summary only)
     db = tmp_path / "p.duckdb"
-    code, out, err = run(
+    code, out, err = run_loader(
         "--destination", f"duckdb:{db}", "--schema-prefix", "rasa", "--progress", carbonbot_dir / SMALL
     )
     assert code == 0 and "reading events" in err and "extracting" in err and "reading" not in out
@@ -760,7 +753,7 @@ def test_model_from_project_folder(tmp_path: Path) -> None:
 
     # the same model again: nothing is written
     before = snapshot(db)
-    code, out, _ = run(
+    code, out, _ = run_loader(
         "--destination", f"duckdb:{db}", "--schema-prefix", "rasa", "--model", project, "--model-id", "m-2024-01"
     )
     assert code == 0 and "already" in out and snapshot(db) == before
@@ -804,7 +797,7 @@ def test_model_from_archives(tmp_path: Path) -> None:
     # a file that is not a model archive: error, nothing written
     before = snapshot(db)
     bogus = _archive(tmp_path / "bogus.tar.gz", {"readme.txt": "hello"})
-    code, _, err = run("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", "--model", bogus)
+    code, _, err = run_loader("--destination", f"duckdb:{db}", "--schema-prefix", "rasa", "--model", bogus)
     assert code == 1 and "bogus.tar.gz: no metadata.json or fingerprint.json" in err
     assert snapshot(db) == before
 
@@ -856,7 +849,7 @@ def test_postgres_destination_and_tracker_store(
 
     # the same destination with a password in the URL (trust auth ignores it): never printed
     with_password = url.replace("postgresql://postgres@", "postgresql://postgres:Pw-Secret-42@")
-    code, out, err = run("--destination", with_password, "--schema-prefix", "rasa", carbonbot_dir)
+    code, out, err = run_loader("--destination", with_password, "--schema-prefix", "rasa", carbonbot_dir)
     assert code == 0 and "Nothing new to load" in out
     assert "Pw-Secret-42" not in out + err and "postgres:***@" in out
     assert pg_rows(url, "select count(*), min(status), max(status) from rasa_event._loads") == [(1, 0, 0)]

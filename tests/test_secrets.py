@@ -13,7 +13,6 @@ successful load; this file adds the other ways to fail and the subprocess, the l
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import subprocess
@@ -26,8 +25,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 from conftest import PostgresServer
-
-from rasa_tracker_loader.cli import main
+from dbtkit import run_loader
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Zq7-Canary-pw_4711"
@@ -248,15 +246,6 @@ def loader_cases(server: PostgresServer, tmp: Path) -> list[tuple[str, list[str]
     ]
 
 
-def run_in_process(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        code = main(argv, stdout=out, stderr=err)
-    except SystemExit as ex:  # argparse: usage errors
-        code = int(ex.code or 0)
-    return code, out.getvalue(), err.getvalue()
-
-
 def assert_clean(text: str, case: str) -> None:
     for leak in LEAKS:
         assert leak not in text, f"{case}: the password is printed: {text}"
@@ -270,7 +259,7 @@ def test_loader_in_process_never_prints_the_password(
     postgres_server: PostgresServer, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     for case, argv, expected_code, message in loader_cases(postgres_server, tmp_path):
-        code, out, err = run_in_process(full_argv(argv))
+        code, out, err = run_loader(*full_argv(argv))
         captured = capfd.readouterr()  # what dlt or anything else wrote to the process's stdout / stderr
         everything = out + err + captured.out + captured.err
         assert_clean(everything, case)
